@@ -175,6 +175,9 @@ type Commit struct {
 	User      *User
 	OldClaims []Claim
 	Claims    []Claim
-	Audit     AuditRecord
-	Event     ChangeEvent
+	// SealedFields names the custom fields whose values are encrypted at
+	// rest (definitions marked encrypted).
+	SealedFields []string
+	Audit        AuditRecord
+	Event        ChangeEvent
 }

@@ -1,0 +1,124 @@
+// Package password hashes and verifies secrets (user passwords, application
+// client secrets) with argon2id, encoded in the PHC string format so that the
+// parameters travel with each hash and can be raised later: Verify reports
+// when a hash was made with weaker parameters than the current ones, and the
+// caller rehashes on the next successful sign-in.
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are argon2id cost parameters.
+type Params struct {
+	// Memory in KiB.
+	Memory  uint32
+	Time    uint32
+	Threads uint8
+	KeyLen  uint32
+	SaltLen uint32
+}
+
+// DefaultParams follow the OWASP recommendation for argon2id (19 MiB, two
+// passes, one lane).
+var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// Validate checks that the parameters are usable and not trivially weak.
+func (p Params) Validate() error {
+	switch {
+	case p.Memory < 8*1024:
+		return errors.New("argon2id memory must be at least 8192 KiB")
+	case p.Time < 1:
+		return errors.New("argon2id time must be at least 1")
+	case p.Threads < 1:
+		return errors.New("argon2id threads must be at least 1")
+	case p.KeyLen < 16 || p.SaltLen < 16:
+		return errors.New("argon2id key and salt must be at least 16 bytes")
+	}
+	return nil
+}
+
+// Hasher hashes with fixed parameters.
+type Hasher struct {
+	Params Params
+}
+
+// NewHasher returns a Hasher with the given parameters.
+func NewHasher(p Params) (*Hasher, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &Hasher{Params: p}, nil
+}
+
+// Hash returns the PHC-encoded argon2id hash of secret.
+func (h *Hasher) Hash(secret string) (string, error) {
+	p := h.Params
+	salt := make([]byte, p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// ErrMalformed is returned for a stored hash that cannot be parsed.
+var ErrMalformed = errors.New("password: malformed hash")
+
+// Verify reports whether secret matches encoded, comparing in constant time,
+// and whether the hash should be replaced because its parameters differ from
+// the hasher's.
+func (h *Hasher) Verify(encoded, secret string) (ok, rehash bool, err error) {
+	p, salt, want, err := decode(encoded)
+	if err != nil {
+		return false, false, err
+	}
+	got := argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	ok = subtle.ConstantTimeCompare(got, want) == 1
+	rehash = p.Memory != h.Params.Memory || p.Time != h.Params.Time || p.Threads != h.Params.Threads ||
+		uint32(len(want)) != h.Params.KeyLen
+	return ok, rehash, nil
+}
+
+// Dummy burns the time of one verification; sign-in calls it when the user
+// does not exist so that timing does not reveal which usernames exist.
+func (h *Hasher) Dummy(secret string) {
+	p := h.Params
+	argon2.IDKey([]byte(secret), make([]byte, p.SaltLen), p.Time, p.Memory, p.Threads, p.KeyLen)
+}
+
+func decode(encoded string) (p Params, salt, key []byte, err error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return p, nil, nil, ErrMalformed
+	}
+	var v int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return p, nil, nil, ErrMalformed
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return p, nil, nil, ErrMalformed
+	}
+	// Bound the parameters a stored hash may demand, so a tampered row
+	// cannot make verification allocate gigabytes.
+	if p.Memory == 0 || p.Memory > 4*1024*1024 || p.Time == 0 || p.Time > 64 || p.Threads == 0 {
+		return p, nil, nil, ErrMalformed
+	}
+	b64 := base64.RawStdEncoding
+	if salt, err = b64.DecodeString(parts[4]); err != nil {
+		return p, nil, nil, ErrMalformed
+	}
+	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) < 16 || len(key) > 128 {
+		return p, nil, nil, ErrMalformed
+	}
+	return p, salt, key, nil
+}
