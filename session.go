@@ -87,3 +87,21 @@ type NonceStore interface {
 	// the nonce was already recorded and has not expired.
 	ClaimNonce(ctx context.Context, key, nonce string, expires time.Time) (fresh bool, err error)
 }
+
+// LoginState is a user's recent sign-in failures.
+type LoginState struct {
+	Failures    int
+	LockedUntil time.Time
+}
+
+// LoginStore keeps sign-in failures for lockout, shared by all replicas.
+type LoginStore interface {
+	// GetLoginState returns the zero state when nothing is recorded.
+	GetLoginState(ctx context.Context, instanceID, userID string) (LoginState, error)
+	// RecordLoginFailure atomically counts one more failure and, when
+	// lockUntil returns a non-zero time for the new count, locks the user
+	// until then. It returns the new state.
+	RecordLoginFailure(ctx context.Context, instanceID, userID string, lockUntil func(failures int) time.Time) (LoginState, error)
+	// ResetLogin forgets the failures after a successful sign-in.
+	ResetLogin(ctx context.Context, instanceID, userID string) error
+}
