@@ -35,7 +35,7 @@ type Tokens interface {
 type Store interface {
 	FindApplicationByClientID(ctx context.Context, clientID string) (*eiam.Application, error)
 	GetSession(ctx context.Context, id string) (*eiam.Session, error)
-	UpdateSessionSecret(ctx context.Context, id, hash string) error
+	RotateRefresh(ctx context.Context, id, old, next string) (bool, error)
 }
 
 // SessionTTL is the lifetime of a session_token (the vendor's sample: 7 days).
@@ -190,7 +190,9 @@ func (a *API) login(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	secret, hash := token.NewSecret("st", s.ID)
-	if err := a.Store.UpdateSessionSecret(r.Context(), s.ID, hash); err != nil {
+	// The session token is not rotated (Bamboo clients reuse it for its
+	// lifetime); it is set once on the fresh session.
+	if _, err := a.Store.RotateRefresh(r.Context(), s.ID, "", hash); err != nil {
 		return err
 	}
 	return a.writeTokens(w, r, s, u, secret)
