@@ -6,14 +6,14 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/eiam/eiam/wire"
 )
 
 // ClientIP returns the address of the client of the request ctx belongs to,
-// as resolved by the server's proxy settings ("" outside a request).
-func ClientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(clientIPKey).(string)
-	return ip
-}
+// as resolved by the server's proxy settings ("" outside a request); the
+// same value as wire.ClientIP.
+func ClientIP(ctx context.Context) string { return wire.ClientIP(ctx) }
 
 // ResolveClientIP returns the client address of r. It is the peer address
 // (RemoteAddr) unless the peer is one of trusted proxies: then
@@ -110,8 +110,4 @@ func ipString(a netip.Addr, fallback string) string {
 		return a.String()
 	}
 	return fallback
-}
-
-func withClientIP(ctx context.Context, ip string) context.Context {
-	return context.WithValue(ctx, clientIPKey, ip)
 }

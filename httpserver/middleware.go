@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/eiam/eiam/wire"
 )
 
 // recorder remembers the status and size of a response for logs and metrics.
@@ -66,7 +68,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		ctx := r.Context()
 		ip := ResolveClientIP(r, s.trusted)
-		r = r.WithContext(withClientIP(ctx, ip))
+		r = r.WithContext(wire.WithClientIP(ctx, ip))
 		rec := &recorder{ResponseWriter: w}
 		s.metrics.inFlight.Inc()
 		defer func() {

@@ -5,31 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+
+	"github.com/eiam/eiam/wire"
 )
 
 // RequestIDHeader carries the request id in requests and responses.
 const RequestIDHeader = "X-Request-Id"
 
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	clientIPKey
-)
-
 // RequestID returns the id of the request ctx belongs to ("" outside one).
 // Dialects put it in their response bodies; the directory records it in the
-// audit log.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
-
-// WithRequestID returns a context carrying id, for code that starts work
-// outside an HTTP request but wants the same correlation.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
-}
+// audit log. It is the same value as wire.RequestID: the server stores it
+// where the dialects read it.
+func RequestID(ctx context.Context) string { return wire.RequestID(ctx) }
 
 // saneRequestID accepts an incoming id only when it is short and made of
 // characters that are safe in logs and headers, so a client cannot inject
@@ -80,6 +67,6 @@ func requestIDMiddleware(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+		next.ServeHTTP(w, r.WithContext(wire.WithRequestID(r.Context(), id)))
 	})
 }
