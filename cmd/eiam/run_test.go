@@ -1,0 +1,380 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/masterkey"
+	"github.com/eiam/eiam/sqlstore"
+	"github.com/eiam/eiam/storetest"
+)
+
+const quickstartFile = "../../examples/quickstart.json"
+
+// syncBuffer is an io.Writer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// env is a getenv with only the given variables, so the tests do not
+// depend on the environment they run in.
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// runCmd runs the program to completion and returns its output.
+func runCmd(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), append([]string{"eiam"}, args...), env(), &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"eiam", "serve", "--addr", "127.0.0.1:0",
+			"--database", "sqlite://" + filepath.Join(dir, "e.db"),
+			"--import", quickstartFile, "--log-format", "json"},
+			env(), stdout, stderr)
+	}()
+
+	var base string
+	deadline := time.Now().Add(30 * time.Second)
+	for base == "" {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before listening: %v\nstderr:\n%s", err, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not start; stderr:\n%s", stderr)
+		}
+	}
+	if !strings.Contains(stdout.String(), "users:                 1 created") {
+		t.Errorf("import summary missing from stdout:\n%s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "master.key")); err != nil {
+		t.Errorf("master key not created beside the database: %v", err)
+	}
+
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("GET %s: no X-Request-Id", path)
+		}
+		return resp, string(b)
+	}
+	for {
+		resp, body := get("/healthz")
+		if resp.StatusCode == http.StatusOK {
+			if strings.TrimSpace(body) != `{"status":"ok"}` {
+				t.Errorf("healthz body %q", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz: %d", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp, _ := get("/no-such-route"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown route: %d", resp.StatusCode)
+	}
+	resp, body := get("/metrics")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Errorf("metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"# TYPE go_goroutines gauge", "process_start_time_seconds",
+		`eiam_http_requests_total{method="GET",route="GET /healthz",status="200"}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run after cancel: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	logs := stderr.String()
+	for _, want := range []string{`"msg":"http request"`, `"msg":"shutting down"`, `"msg":"stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s", want)
+		}
+	}
+}
+
+// testDB is one database the import tests run against: its --database
+// value and a master key file for it.
+type testDB struct {
+	url, keyFile string
+}
+
+// eachDatabase runs fn against a fresh SQLite file and, as storetest.Each
+// does, a fresh PostgreSQL schema.
+func eachDatabase(t *testing.T, fn func(t *testing.T, db testDB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		fn(t, testDB{url: "sqlite://" + filepath.Join(dir, "e.db"), keyFile: filepath.Join(dir, "master.key")})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, testDB{url: storetest.PostgresDSN(t), keyFile: filepath.Join(t.TempDir(), "master.key")})
+	})
+}
+
+func (db testDB) flags() []string {
+	return []string{"--database", db.url, "--master-key-file", db.keyFile}
+}
+
+// open opens the test's database directly, to look at what run wrote.
+func (db testDB) open(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	key, _, err := masterkey.Load(db.keyFile, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFlagSet("test", "", io.Discard)
+	c := f.common(true)
+	if err := f.parse(db.flags(), env()); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := c.parseDatabase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := openStore(context.Background(), parsed, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func countEvents(t *testing.T, s eiam.Store) int {
+	t.Helper()
+	evs, err := s.ListEvents(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(evs)
+}
+
+func TestImportTwice(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db testDB) {
+		args := append(append([]string{"import"}, db.flags()...), quickstartFile)
+		out, errOut, err := runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("first import: %v\n%s", err, errOut)
+		}
+		if !strings.Contains(out, "users:                 1 created") {
+			t.Errorf("first import output:\n%s", out)
+		}
+		s := db.open(t)
+		ctx := context.Background()
+		audit, err := s.ListAudit(ctx, "idaas_example01", "user_zhangsan")
+		if err != nil || len(audit) != 1 {
+			t.Fatalf("audit after the first import: %d records (%v)", len(audit), err)
+		}
+		events := countEvents(t, s)
+
+		out, errOut, err = runCmd(t, args...)
+		if err != nil {
+			t.Fatalf("second import: %v\n%s", err, errOut)
+		}
+		if !strings.Contains(out, "no changes: everything in "+quickstartFile+" is already applied") {
+			t.Errorf("second import output:\n%s", out)
+		}
+		if audit, _ := s.ListAudit(ctx, "idaas_example01", "user_zhangsan"); len(audit) != 1 {
+			t.Errorf("second import added audit records: %d", len(audit))
+		}
+		if n := countEvents(t, s); n != events {
+			t.Errorf("second import added events: %d, was %d", n, events)
+		}
+	})
+}
+
+const badFile = `{
+  "instances": [{
+    "id": "idaas_bad", "name": "Bad Co",
+    "custom_fields": [{"name": "age", "data_type": "number"}],
+    "users": [
+      {"username": "alice", "email": "alice@example.com", "email_verified": true},
+      {"username": "bob", "email": "bob-at-example.com"},
+      {"username": "carol", "custom_fields": {"shoe_size": "42"}},
+      {"username": "Alice"}
+    ]
+  }]
+}`
+
+func TestImportBadFileWritesNothing(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db testDB) {
+		file := filepath.Join(t.TempDir(), "bad.json")
+		if err := os.WriteFile(file, []byte(badFile), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, err := runCmd(t, append(append([]string{"import"}, db.flags()...), file)...)
+		if err == nil {
+			t.Fatalf("bad file imported:\n%s", out)
+		}
+		if !strings.Contains(err.Error(), "3 problem(s) found; nothing was written") {
+			t.Errorf("error: %v", err)
+		}
+		for _, want := range []string{
+			"instances[0].users[1].email: Parameter email is not a valid email address.",
+			"instances[0].users[2].custom_fields.shoe_size: Custom field custom_fields.shoe_size is not defined in this instance.",
+			`instances[0].users[3].username: "Alice" is also used by instances[0].users[0]`,
+		} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("output lacks %q", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("stderr:\n%s", errOut)
+		}
+		s := db.open(t)
+		ctx := context.Background()
+		if _, err := s.GetInstance(ctx, "idaas_bad"); eiam.ErrorCode(err) != eiam.ErrNotFound {
+			t.Errorf("instance written: %v", err)
+		}
+		for _, name := range []string{"alice", "bob", "carol"} {
+			if _, err := s.LookupUser(ctx, "idaas_bad", eiam.UsernameClaim(name)); eiam.ErrorCode(err) != eiam.ErrNotFound {
+				t.Errorf("user %s written: %v", name, err)
+			}
+		}
+		if n := countEvents(t, s); n != 0 {
+			t.Errorf("%d events written", n)
+		}
+	})
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := runCmd(t, "version")
+	if err != nil || !strings.HasPrefix(out, "eiam ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %q %v", out, err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help"}, {"serve", "--help"}, {"migrate", "-h"}, {"import", "--help"}, {"help", "serve"}} {
+		out, errOut, err := runCmd(t, args...)
+		if !errors.Is(err, flag.ErrHelp) && err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+		text := out + errOut
+		if !strings.Contains(text, "Usage") {
+			t.Errorf("%v: no usage in %q", args, text)
+		}
+		if args[0] == "serve" || (len(args) > 1 && args[1] == "serve") {
+			for _, want := range []string{"--addr", "EIAM_ADDR", "127.0.0.1:8080", "EIAM_DATABASE", "EIAM_PUBLIC_URL", "EIAM_MASTER_KEY_FILE", "-log-format", "-import"} {
+				if !strings.Contains(text, strings.TrimPrefix(want, "-")) {
+					t.Errorf("serve help lacks %q", want)
+				}
+			}
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"no command", nil, nil, "no command"},
+		{"unknown command", []string{"frobnicate"}, nil, `unknown command "frobnicate"`},
+		{"bad log format", []string{"serve", "--log-format", "xml"}, nil, `invalid value "xml" for --log-format`},
+		{"bad log level from env", []string{"migrate"}, []string{"EIAM_LOG_LEVEL", "loud"}, `invalid value "loud" for EIAM_LOG_LEVEL`},
+		{"bad database", []string{"migrate", "--database", "mysql://x"}, nil, `invalid value "mysql://x" for --database`},
+		{"bad database from env", []string{"migrate"}, []string{"EIAM_DATABASE", "eiam.db"}, `for EIAM_DATABASE`},
+		{"bad addr", []string{"serve", "--addr", "8080"}, nil, `invalid value "8080" for --addr`},
+		{"bad public url", []string{"serve", "--public-url", "iam.example.com"}, nil, `for --public-url`},
+		{"bad trusted proxies", []string{"serve", "--trusted-proxies", "10.0.0.0/99"}, nil, `for --trusted-proxies`},
+		{"flag beats env", []string{"serve", "--addr", "nope"}, []string{"EIAM_ADDR", "127.0.0.1:0"}, `invalid value "nope" for --addr`},
+		{"import without file", []string{"import"}, nil, "exactly one FILE"},
+		{"unknown flag", []string{"serve", "--adr", "x"}, nil, "flag provided but not defined: -adr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"eiam"}, tt.args...), env(tt.env...), io.Discard, io.Discard)
+			var ue *usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want a usage error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDatabaseURLs(t *testing.T) {
+	tests := []struct{ in, path, dsn string }{
+		{"sqlite://eiam.db", "eiam.db", ""},
+		{"sqlite:///var/lib/eiam/eiam.db", "/var/lib/eiam/eiam.db", ""},
+		{"sqlite://data/e.db", "data/e.db", ""},
+		{"postgres://u@h:5432/db?sslmode=disable", "", "postgres://u@h:5432/db?sslmode=disable"},
+		{"postgresql://u@h/db", "", "postgresql://u@h/db"},
+	}
+	for _, tt := range tests {
+		c := &common{database: &setting{name: "database", value: tt.in, source: "--database"}, masterKey: &setting{}}
+		db, err := c.parseDatabase()
+		if err != nil || db.path != tt.path || db.dsn != tt.dsn {
+			t.Errorf("%s: %+v %v", tt.in, db, err)
+		}
+		wantKey := "master.key"
+		if tt.path != "" {
+			wantKey = filepath.Join(filepath.Dir(tt.path), "master.key")
+		}
+		if got := c.masterKeyPath(db); got != wantKey {
+			t.Errorf("%s: master key %s, want %s", tt.in, got, wantKey)
+		}
+	}
+}

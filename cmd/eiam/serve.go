@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/httpserver"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	key, err := loadMasterKey(cfg.common, cfg.db, log)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg.db, key)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close database", "error", err)
+		}
+	}()
+	log.Info("database ready", "database", cfg.db.describe())
+
+	if cfg.importFile != "" {
+		if err := importFile(ctx, store, key, cfg.importFile, stdout, stderr); err != nil {
+			return err
+		}
+	}
+
+	srv, err := httpserver.New(httpserver.Options{
+		Logger:         log,
+		Registry:       httpserver.NewRegistry(),
+		Health:         store,
+		TrustedProxies: cfg.trustedProxies,
+	})
+	if err != nil {
+		return err
+	}
+	routes(srv, store)
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (--addr): %w", cfg.addr, err)
+	}
+	publicURL := cfg.publicURL
+	if publicURL == "" {
+		publicURL = defaultPublicURL(ln.Addr())
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL)
+	fmt.Fprintf(stdout, "eiam listening on http://%s (public URL %s)\n", ln.Addr(), publicURL)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// routes registers the API surfaces on srv, all over the same store (and
+// so the same directory service). Each dialect package (Bamboo, Authing,
+// the two Alibaba APIs, SCIM, OIDC) adds its routes here as it lands;
+// /healthz and /metrics are the server's own.
+func routes(srv *httpserver.Server, store eiam.Store) {}
