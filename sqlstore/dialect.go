@@ -1,0 +1,82 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+// Dialect is everything that differs between the databases sqlstore runs on.
+// All queries are written once, in the subset of SQL both SQLite and
+// PostgreSQL accept (including INSERT … ON CONFLICT and row-value
+// comparisons), with "?" placeholders.
+type Dialect struct {
+	// Name is a short name for messages: "sqlite", "postgres".
+	Name string
+	// DollarPlaceholders rewrites "?" placeholders to "$1", "$2", ….
+	DollarPlaceholders bool
+	// LockRow is appended to the SELECT that reads a row about to be
+	// changed (" FOR UPDATE"); empty when the transaction itself already
+	// excludes other writers (SQLite's BEGIN IMMEDIATE).
+	LockRow string
+	// OrderOutbox, when set, runs just before an outbox row is inserted and
+	// must serialize the rest of the transaction with every other writer of
+	// the outbox. Sequence numbers are drawn at insert time but become
+	// visible at commit; without this a reader polling "Seq > last seen"
+	// could see seq 7 committed before seq 6 and never see 6.
+	OrderOutbox string
+	// IsUniqueViolation reports whether err is a unique-constraint
+	// violation. Claims never rely on it (they use ON CONFLICT DO NOTHING
+	// and look at the affected row count); it is used where each statement
+	// has exactly one unique constraint besides its ON CONFLICT target, so
+	// the call site knows which one was violated.
+	IsUniqueViolation func(err error) bool
+	// IsRetryable reports whether a transaction failed only because of
+	// concurrency (deadlock, serialization failure) and may be run again.
+	// Nil means never.
+	IsRetryable func(err error) bool
+	// TablesQuery lists the names of the store's tables, for tests that
+	// inspect raw rows.
+	TablesQuery string
+
+	// Goose, Migrations and MigrationLocker configure Migrate.
+	Goose      goose.Dialect
+	Migrations fs.FS
+	// MigrationLocker, when set, returns the lock that keeps several
+	// replicas starting at once from migrating the same database together.
+	MigrationLocker func(ctx context.Context, db *sql.DB) (lock.SessionLocker, error)
+}
+
+// rebind turns the "?" placeholders of q into the dialect's own. Queries
+// never contain "?" inside literals, so a plain scan is enough.
+func (d *Dialect) rebind(q string) string {
+	if !d.DollarPlaceholders || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// placeholders returns n comma-separated "?".
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,60 @@
+// Package sqlstore implements eiam.Store over database/sql, once for every
+// SQL database eiam runs on. Packages sqlite and postgres open a database,
+// describe it with a Dialect (placeholder style, row locking, how to
+// recognise a unique violation or a retryable failure, its migrations) and
+// hand it to New; every query lives here.
+//
+// # Data model
+//
+// instances, org_units, applications, access_keys, field_definitions,
+// users, user_claims, user_ous, audit_log and outbox. Every row of a tenant
+// carries its instance_id, and every query of tenant data names it, so
+// nothing of one instance is visible through another. Times are BIGINT
+// nanoseconds since the Unix epoch in both dialects (0 for the zero time):
+// what a caller passes is what it reads back, in UTC. Lists and maps are
+// JSON text.
+//
+// A user is one row of users: version, status, attrs (the Attrs map without
+// sensitive attributes), the flags, custom_fields (without encrypted
+// fields), password hash, units, times, and sealed: the JSON of the
+// sensitive values (identity_number, and the custom fields named in
+// Commit.SealedFields) encrypted with the master key for the purpose
+// "user:"+instanceID+":"+userID, so a sealed value cannot be moved to
+// another user's row and opened there. Reads decrypt and merge, so callers
+// always see plaintext. username, username_norm and display_name_norm are
+// derived from attrs for operators and for the indexes
+// (instance_id, username_norm, id) and (instance_id, display_name_norm, id)
+// that keyset paging and prefix search use.
+//
+// user_claims (instance_id, kind, value) → user_id is the one place
+// uniqueness is enforced: usernames, emails, phones, external ids and unique
+// custom fields ("cf:NAME"), in the normalized form the caller gives.
+// Claims are inserted with ON CONFLICT DO NOTHING, one statement each in a
+// fixed order, so the database's unique key picks the one winner among
+// concurrent claimants (across server replicas too), the loser learns
+// exactly which claim it lost without aborting its transaction, and the
+// loss becomes eiam.ErrConflict on eiam.ClaimField(kind). Nothing is
+// checked before it is inserted. user_ous lists every unit a user belongs
+// to, for the unit filter of ListUsers.
+//
+// Access key secrets are sealed for "access_key:"+id. Application secrets
+// arrive hashed and are stored as given.
+//
+// # Changes
+//
+// CreateUser, UpdateUser and DeleteUser each run in one write transaction
+// that writes the user, the difference between Commit.OldClaims and
+// Commit.Claims, one audit_log row and one outbox row; a failure writes
+// nothing. UpdateUser and DeleteUser read the current row under a lock
+// (SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+// excludes other writers), call the caller's apply with a copy, and write
+// with "WHERE version = current" as a second guard. Transactions the
+// database aborts for deadlock or serialization are run again, apply
+// included. Commit sequence numbers of the outbox become visible in order
+// (see Dialect.OrderOutbox), so a consumer polling ListEvents with the last
+// Seq it saw misses nothing.
+//
+// Errors of the domain (not found, conflict, invalid cursor) are
+// *eiam.Error; an error of apply is returned exactly as apply returned it;
+// anything else is wrapped with what was being done.
+package sqlstore

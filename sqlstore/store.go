@@ -1,0 +1,167 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/masterkey"
+	"github.com/pressly/goose/v3"
+)
+
+// Store implements eiam.Store over database/sql.
+type Store struct {
+	d     Dialect
+	write *sql.DB
+	read  *sql.DB
+	key   *masterkey.Key
+}
+
+var _ eiam.Store = (*Store)(nil)
+
+// New returns a store over write (used for every transaction that writes)
+// and read (used for plain reads; nil means write). key encrypts sensitive
+// values; it may be nil for a store used only to migrate, and then every
+// write or read of an encrypted value fails. New does not migrate.
+func New(d Dialect, write, read *sql.DB, key *masterkey.Key) *Store {
+	if read == nil {
+		read = write
+	}
+	return &Store{d: d, write: write, read: read, key: key}
+}
+
+// Migrate brings the schema to the newest version embedded in the binary.
+// Running it again is a no-op.
+func (s *Store) Migrate(ctx context.Context) error {
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if s.d.MigrationLocker != nil {
+		l, err := s.d.MigrationLocker(ctx, s.write)
+		if err != nil {
+			return fmt.Errorf("migrate %s: lock: %w", s.d.Name, err)
+		}
+		opts = append(opts, goose.WithSessionLocker(l))
+	}
+	p, err := goose.NewProvider(s.d.Goose, s.write, s.d.Migrations, opts...)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", s.d.Name, err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate %s: %w", s.d.Name, err)
+	}
+	return nil
+}
+
+// SchemaVersion returns the version of the newest migration applied.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	p, err := goose.NewProvider(s.d.Goose, s.write, s.d.Migrations, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return 0, err
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// Ping checks that the database answers on both pools.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return err
+	}
+	return s.read.PingContext(ctx)
+}
+
+// Close closes the connection pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// DB returns the pool that writes, for operational tools and for tests that
+// inspect what is stored.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// Tables lists the tables of the store's schema.
+func (s *Store) Tables(ctx context.Context) ([]string, error) {
+	rows, err := s.write.QueryContext(ctx, s.d.TablesQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}
+
+// q rebinds a query for the dialect.
+func (s *Store) q(query string) string { return s.d.rebind(query) }
+
+// maxAttempts bounds how often a transaction that failed only because of
+// concurrency is run again.
+const maxAttempts = 4
+
+// inTx runs fn in a write transaction and commits when it returns nil. A
+// transaction the database aborted for concurrency (a deadlock between two
+// replicas) is run again from the start, so fn must not have effects outside
+// the transaction.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, fn)
+		var ce callerError
+		if err == nil || attempt == maxAttempts || s.d.IsRetryable == nil || errors.As(err, &ce) || !s.d.IsRetryable(err) {
+			return err
+		}
+	}
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		// The error that made us give up matters, not the rollback's.
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// callerError carries an error of a caller's callback through inTx, so it
+// is returned exactly as the callback returned it.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+func (e callerError) Unwrap() error { return e.err }
+
+// wrap adds context to an error unless it is a domain error or a callback's,
+// which are returned as they are.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	var ce callerError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	if _, ok := err.(*eiam.Error); ok {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}
+
+func notFound(field, id string) error {
+	return eiam.Errorf(eiam.ErrNotFound, field, "not_found", "id", id)
+}
+
+func conflict(field string) error {
+	return eiam.Errorf(eiam.ErrConflict, field, "conflict", "field", field)
+}

@@ -1,0 +1,281 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/eiam/eiam"
+)
+
+// GetUser returns ErrNotFound when the user does not exist in the instance.
+func (s *Store) GetUser(ctx context.Context, instanceID, userID string) (*eiam.User, error) {
+	u, err := s.scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
+		FROM users u WHERE u.instance_id = ? AND u.id = ?`), instanceID, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userNotFound(userID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", userID, err)
+	}
+	return u, nil
+}
+
+// LookupUser finds the holder of a claim; ErrNotFound when none holds it.
+func (s *Store) LookupUser(ctx context.Context, instanceID string, claim eiam.Claim) (*eiam.User, error) {
+	u, err := s.scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
+		FROM user_claims c JOIN users u ON u.instance_id = c.instance_id AND u.id = c.user_id
+		WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`), instanceID, claim.Kind, claim.Value))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, eiam.Errorf(eiam.ErrNotFound, eiam.ClaimField(claim.Kind), "user_not_found", "id", claim.Value)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lookup user by %s: %w", claim.Kind, err)
+	}
+	return u, nil
+}
+
+// CreateUser writes a new user, its claims, unit memberships, audit record
+// and outbox event in one transaction.
+func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
+	if c == nil || c.User == nil {
+		return errors.New("create user: commit without user")
+	}
+	u := c.User
+	vals, err := s.userValues(u, c.SealedFields)
+	if err != nil {
+		return fmt.Errorf("create user %s: %w", u.ID, err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
+			VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
+			append([]any{u.InstanceID, u.ID}, vals...)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return conflict("id")
+		}
+		if err := s.addClaims(ctx, tx, u.InstanceID, u.ID, c.Claims); err != nil {
+			return err
+		}
+		if err := s.addUnits(ctx, tx, u); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, u, u.Version, eiam.ActionUserCreate, "user.created")
+	})
+	return wrap(err, "create user %s", u.ID)
+}
+
+// UpdateUser locks the user's row, calls apply with a copy of it and writes
+// the commit apply returns, all in one transaction.
+func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) (*eiam.User, error) {
+	var out *eiam.User
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.lockUser(ctx, tx, instanceID, userID)
+		if err != nil {
+			return err
+		}
+		c, err := apply(cur.Clone())
+		if err != nil {
+			return callerError{err}
+		}
+		if c == nil || c.User == nil {
+			return errors.New("apply returned no user")
+		}
+		u := c.User
+		if u.InstanceID != instanceID || u.ID != userID {
+			return fmt.Errorf("apply returned user %s/%s", u.InstanceID, u.ID)
+		}
+		if u.Version != cur.Version+1 {
+			return fmt.Errorf("apply returned version %d after version %d", u.Version, cur.Version)
+		}
+		vals, err := s.userValues(u, c.SealedFields)
+		if err != nil {
+			return err
+		}
+		// The row is locked, so the version cannot have moved; the
+		// condition keeps a broken lock from silently losing an update.
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET (`+userValueColumns+`) = (`+placeholders(len(vals))+`)
+			WHERE instance_id = ? AND id = ? AND version = ?`),
+			append(vals, instanceID, userID, cur.Version)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return fmt.Errorf("version %d changed under a row lock", cur.Version)
+		}
+		removed, added := diffClaims(c.OldClaims, c.Claims)
+		for _, cl := range removed {
+			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_claims
+				WHERE instance_id = ? AND kind = ? AND value = ? AND user_id = ?`),
+				instanceID, cl.Kind, cl.Value, userID); err != nil {
+				return err
+			}
+		}
+		if err := s.addClaims(ctx, tx, instanceID, userID, added); err != nil {
+			return err
+		}
+		if !slices.Equal(units(cur), units(u)) {
+			if err := s.removeUnits(ctx, tx, instanceID, userID); err != nil {
+				return err
+			}
+			if err := s.addUnits(ctx, tx, u); err != nil {
+				return err
+			}
+		}
+		if err := s.record(ctx, tx, c, u, u.Version, eiam.ActionUserUpdate, "user.updated"); err != nil {
+			return err
+		}
+		out = normalizeUser(u)
+		return nil
+	})
+	if err != nil {
+		return nil, wrap(err, "update user %s", userID)
+	}
+	return out, nil
+}
+
+// DeleteUser locks the user's row, calls apply for the audit record and
+// event, and removes the user with its claims and memberships.
+func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		cur, err := s.lockUser(ctx, tx, instanceID, userID)
+		if err != nil {
+			return err
+		}
+		c, err := apply(cur.Clone())
+		if err != nil {
+			return callerError{err}
+		}
+		if c == nil {
+			c = &eiam.Commit{}
+		}
+		// Every claim of the user goes, whatever OldClaims lists, so that
+		// nothing can stay reserved by a user who no longer exists.
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_claims WHERE instance_id = ? AND user_id = ?`),
+			instanceID, userID); err != nil {
+			return err
+		}
+		if err := s.removeUnits(ctx, tx, instanceID, userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM users WHERE instance_id = ? AND id = ?`),
+			instanceID, userID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, c, cur, cur.Version+1, eiam.ActionUserDelete, "user.deleted")
+	})
+	return wrap(err, "delete user %s", userID)
+}
+
+// lockUser reads a user inside a write transaction, locking its row where
+// the dialect needs that.
+func (s *Store) lockUser(ctx context.Context, tx *sql.Tx, instanceID, userID string) (*eiam.User, error) {
+	u, err := s.scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
+		FROM users u WHERE u.instance_id = ? AND u.id = ?`+s.d.LockRow), instanceID, userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userNotFound(userID)
+	}
+	return u, err
+}
+
+func userNotFound(id string) error {
+	return eiam.Errorf(eiam.ErrNotFound, "user_id", "user_not_found", "id", id)
+}
+
+// addClaims reserves claims for a user. Each claim is its own INSERT … ON
+// CONFLICT DO NOTHING: the unique key decides between concurrent claimants
+// (on PostgreSQL a second claimant waits for the first to commit or roll
+// back), a lost claim is seen as "no row inserted" without aborting the
+// transaction, and the statement that lost names the claim's kind exactly.
+// Claims go in a fixed order so that two transactions never wait for each
+// other's claims in opposite orders.
+func (s *Store) addClaims(ctx context.Context, tx *sql.Tx, instanceID, userID string, claims []eiam.Claim) error {
+	for _, c := range sortedClaims(claims) {
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO user_claims (instance_id, kind, value, user_id)
+			VALUES (?, ?, ?, ?) ON CONFLICT (instance_id, kind, value) DO NOTHING`),
+			instanceID, c.Kind, c.Value, userID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 1 {
+			continue
+		}
+		// The user may already hold it (a claim the caller did not list
+		// among the old ones); that is not a conflict.
+		var holder string
+		err = tx.QueryRowContext(ctx, s.q(`SELECT user_id FROM user_claims
+			WHERE instance_id = ? AND kind = ? AND value = ?`), instanceID, c.Kind, c.Value).Scan(&holder)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if holder != userID {
+			return conflict(eiam.ClaimField(c.Kind))
+		}
+	}
+	return nil
+}
+
+func compareClaims(a, b eiam.Claim) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
+}
+
+func sortedClaims(cs []eiam.Claim) []eiam.Claim {
+	out := slices.Clone(cs)
+	slices.SortFunc(out, compareClaims)
+	return slices.Compact(out)
+}
+
+// diffClaims returns the claims of old not in new, and of new not in old.
+func diffClaims(old, new []eiam.Claim) (removed, added []eiam.Claim) {
+	for _, c := range old {
+		if !slices.Contains(new, c) {
+			removed = append(removed, c)
+		}
+	}
+	for _, c := range new {
+		if !slices.Contains(old, c) {
+			added = append(added, c)
+		}
+	}
+	return removed, added
+}
+
+// units lists the units a user belongs to, primary first, without
+// repetition; user_ous holds one row for each, for the OUID filter.
+func units(u *eiam.User) []string {
+	var out []string
+	for _, id := range append([]string{u.PrimaryOUID}, u.OUIDs...) {
+		if id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s *Store) addUnits(ctx context.Context, tx *sql.Tx, u *eiam.User) error {
+	for _, ou := range units(u) {
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO user_ous (instance_id, ou_id, user_id) VALUES (?, ?, ?)`),
+			u.InstanceID, ou, u.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) removeUnits(ctx context.Context, tx *sql.Tx, instanceID, userID string) error {
+	_, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_ous WHERE instance_id = ? AND user_id = ?`), instanceID, userID)
+	return err
+}
