@@ -16,7 +16,11 @@ func (im *Importer) apply(ctx context.Context, p *plan, rep *Report) error {
 		now = im.opts.Clock
 	}
 	origin := eiam.Origin{Dialect: "import", RequestID: eiam.NewID("import")}
-	prog := newProgress(im.opts.Progress, p)
+	total := 0
+	for _, ip := range p.instances {
+		total += len(ip.users)
+	}
+	prog := newProgress(im.opts.Progress, "applied", total)
 	for _, ip := range p.instances {
 		inst, err := im.applyInstance(ctx, ip, rep, now())
 		if err != nil {

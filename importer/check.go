@@ -63,6 +63,7 @@ type keyPlan struct {
 type checker struct {
 	im    *Importer
 	probs []Problem
+	prog  *progress
 	// ids seen so far, to report duplicates with the path of the first
 	// occurrence: instances, client ids and keys across the file, units and
 	// applications within the current instance (their ids are per instance).
@@ -98,6 +99,7 @@ func (im *Importer) check(ctx context.Context, f *File) (*plan, []Problem, error
 		im:          im,
 		instanceIDs: map[string]string{}, clientIDs: map[string]string{}, keyIDs: map[string]string{},
 		planned: map[string][]*eiam.FieldDefinition{}, knownInstances: map[string]bool{},
+		prog: newProgress(im.opts.Progress, "checked", countUsers(f)),
 	}
 	p := &plan{}
 	for i := range f.Instances {
@@ -115,6 +117,7 @@ func (im *Importer) check(ctx context.Context, f *File) (*plan, []Problem, error
 			return nil, nil, err
 		}
 	}
+	c.prog.done()
 	for i := range f.AccessKeys {
 		kp, err := c.accessKey(ctx, index("access_keys", i), &f.AccessKeys[i])
 		if err != nil {

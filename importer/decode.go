@@ -43,6 +43,11 @@ func newDecoder(r io.Reader) *decoder {
 
 // decodeFile decodes a whole import file. Problems of content are
 // returned in file order; the error is set only for broken JSON.
+//
+// The file is read as a token stream, and each user is decoded on its own
+// by (*User).decodeValue, so that an import of millions of users can later
+// check and apply them one array element at a time (after a first pass
+// that reads everything but the users) instead of holding them all.
 func decodeFile(r io.Reader) (*File, []Problem, error) {
 	d := newDecoder(r)
 	var f File

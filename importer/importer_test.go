@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -190,7 +191,9 @@ func TestImportReportsEveryProblemAndWritesNothing(t *testing.T) {
 		    {"username":"bob","email":"not-an-email","custom_fields":{"undeclared":"x"}},
 		    {"username":"ALICE"},
 		    {"id":"user_y","username":"taken"},
-		    {"username":"carol","emial":"carol@example.com","primary_organizational_unit_id":"ou_nope"}
+		    {"username":"carol","emial":"carol@example.com","primary_organizational_unit_id":"ou_nope"},
+		    {"id":"user_x","username":"renamed"},
+		    {"username":"taken"}
 		  ]},
 		  {"id":"idaas_a","name":"again"}],
 		 "access_keys":[{"id":"LTAI1","secret":"short","actions":["nope"],"instances":["idaas_zzz"]}]}`
@@ -210,6 +213,7 @@ func TestImportReportsEveryProblemAndWritesNothing(t *testing.T) {
 			"instances[0].users[2].username: \"ALICE\" is also used by instances[0].users[0]",
 			"instances[0].users[3].username: \"taken\" already belongs to user \"user_x\" in the database",
 			"instances[0].users[4].primary_organizational_unit_id: unknown organizational unit \"ou_nope\"",
+			"instances[0].users[6].username: names stored user \"user_x\", as instances[0].users[5] does",
 			"instances[1].id: \"idaas_a\" is also used by instances[0]",
 			"access_keys[0].secret: must be 16 to 128",
 			"access_keys[0].actions[0]: \"nope\" is not an action",
@@ -302,5 +306,43 @@ func TestDecodeUser(t *testing.T) {
 		if u.CustomFields[i].Name != want[i].Name || !slices.Equal(u.CustomFields[i].Values, want[i].Values) {
 			t.Errorf("custom field %d: %+v, want %+v", i, u.CustomFields[i], want[i])
 		}
+	}
+}
+
+func TestImportProgress(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress strings.Builder
+	im, err := New(s, Options{Hasher: h, Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"instances":[{"id":"idaas_big","name":"Big","users":[`)
+	const n = progressThreshold + 200
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"username":"user%04d","email":"user%04d@example.com"}`, i, i)
+	}
+	b.WriteString(`]}]}`)
+	rep := mustImport(t, im, b.String())
+	if rep.Users.Created != n {
+		t.Errorf("created %d users, want %d", rep.Users.Created, n)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("import: %d/%d users checked", progressThreshold, n),
+		fmt.Sprintf("import: %d/%d users applied", n, n),
+	} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
+	}
+	if rep := mustImport(t, im, b.String()); rep.Changed() || rep.Users.Unchanged != n {
+		t.Errorf("re-import: %+v", *rep)
 	}
 }

@@ -8,22 +8,20 @@ import (
 // progressThreshold is the number of users from which progress is shown.
 const progressThreshold = 1000
 
-// progress prints how many users have been applied, about every 5%.
+// progress prints how many users have been checked or applied, about
+// every 5%, for files large enough to take a while.
 type progress struct {
 	w            io.Writer
+	verb         string
 	count, total int
 	step         int
 }
 
-func newProgress(w io.Writer, p *plan) *progress {
-	total := 0
-	for _, ip := range p.instances {
-		total += len(ip.users)
-	}
+func newProgress(w io.Writer, verb string, total int) *progress {
 	if w == nil || total < progressThreshold {
 		return &progress{}
 	}
-	return &progress{w: w, total: total, step: max(total/20, progressThreshold)}
+	return &progress{w: w, verb: verb, total: total, step: max(total/20, progressThreshold)}
 }
 
 func (p *progress) user() {
@@ -32,12 +30,20 @@ func (p *progress) user() {
 	}
 	p.count++
 	if p.count%p.step == 0 && p.count < p.total {
-		fmt.Fprintf(p.w, "import: %d/%d users applied\n", p.count, p.total)
+		fmt.Fprintf(p.w, "import: %d/%d users %s\n", p.count, p.total, p.verb)
 	}
 }
 
 func (p *progress) done() {
 	if p.w != nil {
-		fmt.Fprintf(p.w, "import: %d/%d users applied\n", p.count, p.total)
+		fmt.Fprintf(p.w, "import: %d/%d users %s\n", p.count, p.total, p.verb)
 	}
+}
+
+func countUsers(f *File) int {
+	n := 0
+	for _, in := range f.Instances {
+		n += len(in.Users)
+	}
+	return n
 }

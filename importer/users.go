@@ -33,6 +33,7 @@ func (c *checker) users(ctx context.Context, dir *directory.Service, ip *instanc
 			return err
 		}
 		ip.users = append(ip.users, up)
+		c.prog.user()
 	}
 	return nil
 }
@@ -77,6 +78,14 @@ func (uc *userChecker) user(ctx context.Context, path string, u *User) (*userPla
 	}
 	if up.existing != nil {
 		up.id = up.existing.ID
+		if u.ID == "" {
+			// Matched by username: no other entry may name the same user.
+			if first, ok := uc.ids[up.id]; ok {
+				uc.add(join(path, "username"), "names stored user %q, as %s does", up.id, strings.TrimSuffix(first, ".id"))
+			} else {
+				uc.ids[up.id] = join(path, "id")
+			}
+		}
 		if up.change, err = uc.diff(up.existing, u); err != nil {
 			return nil, err
 		}
