@@ -1,0 +1,124 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+
+	"github.com/eiam/eiam/masterkey"
+	"github.com/eiam/eiam/sqlstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// maxConns bounds the connections one store opens, so that several
+// replicas fit within the server's max_connections (100 by default).
+const maxConns = 16
+
+// PostgreSQL error codes the store acts on.
+const (
+	uniqueViolation      = "23505"
+	serializationFailure = "40001"
+	deadlockDetected     = "40P01"
+)
+
+// Open connects to the PostgreSQL database named by dsn (a postgres:// URL
+// or key=value string; a search_path parameter selects the schema), brings
+// its schema up to date, and returns a store over it. key encrypts
+// sensitive values at rest. Several servers may share one database: rows
+// being changed are locked with SELECT … FOR UPDATE, uniqueness is decided
+// by unique keys, and migrations take an advisory lock.
+func Open(ctx context.Context, dsn string, key *masterkey.Key) (*sqlstore.Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	s := sqlstore.New(Dialect(), db, nil, key)
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect describes PostgreSQL to package sqlstore.
+func Dialect() sqlstore.Dialect {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded; Sub fails only on a bad name
+	}
+	return sqlstore.Dialect{
+		Name:               "postgres",
+		DollarPlaceholders: true,
+		LockRow:            " FOR UPDATE",
+		// The key is the outbox table's own oid, so stores in different
+		// schemas (tests) do not wait for each other.
+		OrderOutbox:       `SELECT pg_advisory_xact_lock('outbox'::regclass::oid::bigint)`,
+		IsUniqueViolation: func(err error) bool { return code(err) == uniqueViolation },
+		IsRetryable: func(err error) bool {
+			c := code(err)
+			return c == serializationFailure || c == deadlockDetected
+		},
+		TablesQuery:     `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`,
+		Goose:           goose.DialectPostgres,
+		Migrations:      sub,
+		MigrationLocker: migrationLocker,
+	}
+}
+
+func code(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// migrationLocker returns an advisory session lock whose key is derived from
+// the schema being migrated: replicas starting together migrate one schema
+// in turn (concurrent CREATE TABLEs would fail), and migrations of different
+// schemas do not wait for each other.
+func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
+	var schema sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return nil, err
+	}
+	if !schema.Valid {
+		return nil, errors.New("no schema: the search_path names none that exists")
+	}
+	h := fnv.New64a()
+	h.Write([]byte("eiam migrate " + schema.String))
+	return advisoryLock(int64(h.Sum64())), nil
+}
+
+// advisoryLock waits for a session-level advisory lock. goose's own
+// PostgreSQL locker polls every second or more; this one wakes as soon as
+// the lock is free, and gives up when ctx ends.
+type advisoryLock int64
+
+func (l advisoryLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(l))
+	return err
+}
+
+func (l advisoryLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(l))
+	return err
+}

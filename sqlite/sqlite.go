@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strings"
+
+	"github.com/eiam/eiam/masterkey"
+	"github.com/eiam/eiam/sqlstore"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// busyTimeoutMS is how long a connection waits for another process (say
+// "eiam import" beside a running server) to release the database.
+const busyTimeoutMS = 10000
+
+// Open opens (creating it if needed) the SQLite database file at path,
+// brings its schema up to date, and returns a store over it. key encrypts
+// sensitive values at rest.
+//
+// Writes go through a pool of one connection whose transactions begin
+// IMMEDIATE: writers of this process queue in Go rather than meet
+// SQLITE_BUSY, and a transaction that reads and then writes never has to
+// upgrade its lock. Reads go through a pool of several read-only
+// connections, which in WAL mode never wait for the writer. synchronous=FULL
+// makes every acknowledged commit survive a crash or kill -9.
+func Open(ctx context.Context, path string, key *masterkey.Key) (*sqlstore.Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		// Two pools over one in-memory database would be two databases.
+		return nil, fmt.Errorf("sqlite: %q is not a file path", path)
+	}
+	writeDSN, readDSN := dsns(path)
+	write, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+	// The writer connects first, so the file exists and is in WAL mode
+	// before any reader opens it.
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	read, err := sql.Open("sqlite", readDSN)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+
+	s := sqlstore.New(Dialect(), write, read, key)
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsns returns the data source names of the write and read pools of the
+// database file at path.
+func dsns(path string) (write, read string) {
+	// A file: URI, so that no character of the path is taken for a
+	// parameter; SQLite decodes the escapes.
+	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)
+	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	// query_only: a plain read can never take the write lock by mistake.
+	read = uri + common + "&_pragma=query_only(1)"
+	return write, read
+}
+
+// Dialect describes SQLite to package sqlstore.
+func Dialect() sqlstore.Dialect {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the directory is embedded; Sub fails only on a bad name
+	}
+	return sqlstore.Dialect{
+		Name:              "sqlite",
+		IsUniqueViolation: isUniqueViolation,
+		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
+		Goose:             goose.DialectSQLite3,
+		Migrations:        sub,
+	}
+}
+
+func isUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) &&
+		(e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
