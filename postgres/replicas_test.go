@@ -1,0 +1,120 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/postgres"
+	"github.com/eiam/eiam/sqlstore"
+	"github.com/eiam/eiam/storetest"
+)
+
+// TestReplicas starts several stores on one empty schema at once, as
+// replicas of the server would start: they migrate it without tripping over
+// each other, and then race for one username and update one user, each
+// through its own connection pool.
+func TestReplicas(t *testing.T) {
+	ctx := context.Background()
+	dsn := storetest.PostgresDSN(t)
+	key := storetest.NewKey(t)
+	const n = 4
+	stores := make([]*sqlstore.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(ctx, dsn, key) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+
+	inst := &eiam.Instance{ID: "idaas_replicas", Name: "Replicas"}
+	changed := make([]bool, n)
+	for i, s := range stores {
+		wg.Go(func() { changed[i], errs[i] = s.PutInstance(ctx, inst) })
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("PutInstance on replica %d: %v", i, errs[i])
+		}
+		if changed[i] {
+			created++
+		}
+	}
+	if units, err := stores[0].ListOrgUnits(ctx, inst.ID); created != 1 || err != nil || len(units) != 1 {
+		t.Fatalf("%d replicas report creating the instance, %d root units (%v); want 1 and 1", created, len(units), err)
+	}
+
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const perReplica = 8
+	var mu sync.Mutex
+	won, lost := 0, 0
+	for i, s := range stores {
+		for j := range perReplica {
+			wg.Go(func() {
+				u := &eiam.User{InstanceID: inst.ID, ID: fmt.Sprintf("user_r%d_%d", i, j), Version: 1,
+					Status: eiam.StatusEnabled, Attrs: map[eiam.Attribute]string{eiam.AttrUsername: "Admin"},
+					CreatedAt: now, UpdatedAt: now}
+				err := s.CreateUser(ctx, &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim("admin")}})
+				mu.Lock()
+				defer mu.Unlock()
+				switch e := eiam.AsError(err); {
+				case err == nil:
+					won++
+				case e.Code == eiam.ErrConflict && e.Field == "username":
+					lost++
+				default:
+					t.Errorf("replica %d: %v", i, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if won != 1 || lost != n*perReplica-1 {
+		t.Fatalf("%d won and %d lost the username; want 1 and %d", won, lost, n*perReplica-1)
+	}
+	holder, err := stores[0].LookupUser(ctx, inst.ID, eiam.UsernameClaim("admin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const updates = 25
+	for i, s := range stores {
+		wg.Go(func() {
+			for k := range updates {
+				_, err := s.UpdateUser(ctx, inst.ID, holder.ID, func(cur *eiam.User) (*eiam.Commit, error) {
+					next := cur.Clone()
+					next.Version++
+					next.CustomFields[fmt.Sprint("r", i)] = []string{fmt.Sprint(k)}
+					return &eiam.Commit{User: next}, nil
+				})
+				if err != nil {
+					t.Errorf("replica %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got, err := stores[n-1].GetUser(ctx, inst.ID, holder.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(1 + n*updates); got.Version != want {
+		t.Errorf("Version = %d, want %d", got.Version, want)
+	}
+	for i := range n {
+		if v := got.CustomValue(fmt.Sprint("r", i)); v != fmt.Sprint(updates-1) {
+			t.Errorf("replica %d's last value = %q", i, v)
+		}
+	}
+}

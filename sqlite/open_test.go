@@ -1,0 +1,124 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/sqlite"
+	"github.com/eiam/eiam/sqlstore"
+	"github.com/eiam/eiam/storetest"
+)
+
+func TestPragmas(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	for _, tc := range []struct{ pragma, want string }{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL: a commit is on disk before it is acknowledged
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	} {
+		var got string
+		if err := s.DB().QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+}
+
+func TestOddPaths(t *testing.T) {
+	for _, name := range []string{"with space.db", "what?.db", "hash#.db", "100%.db", "ü.db"} {
+		path := filepath.Join(t.TempDir(), name)
+		s, err := sqlite.Open(context.Background(), path, storetest.NewKey(t))
+		if err != nil {
+			t.Fatalf("Open(%q): %v", name, err)
+		}
+		s.Close()
+		// Reopening finds the same, migrated file.
+		s, err = sqlite.Open(context.Background(), path, storetest.NewKey(t))
+		if err != nil {
+			t.Fatalf("reopen %q: %v", name, err)
+		}
+		s.Close()
+	}
+	for _, bad := range []string{"", ":memory:", "file:x.db"} {
+		if _, err := sqlite.Open(context.Background(), bad, nil); err == nil {
+			t.Errorf("Open(%q) succeeded; want an error", bad)
+		}
+	}
+}
+
+// TestTwoProcessesShareAFile opens two stores on one file, as a server and
+// "eiam import" would, and updates users from both at once. Each store
+// serializes its own writers; between the two, write transactions begin
+// IMMEDIATE and wait under busy_timeout. A deferred transaction would read,
+// then fail with SQLITE_BUSY when it tried to write after the other
+// committed.
+func TestTwoProcessesShareAFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	key := storetest.NewKey(t)
+	var stores []*sqlstore.Store
+	for range 2 {
+		s, err := sqlite.Open(ctx, path, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	inst := &eiam.Instance{ID: "idaas_shared", Name: "Shared"}
+	if _, err := stores[0].PutInstance(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := &eiam.User{InstanceID: inst.ID, ID: "user_shared", Version: 1, Status: eiam.StatusEnabled,
+		Attrs: map[eiam.Attribute]string{eiam.AttrUsername: "shared"}, CreatedAt: now, UpdatedAt: now}
+	if err := stores[0].CreateUser(ctx, &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim("shared")}}); err != nil {
+		t.Fatal(err)
+	}
+
+	const perGoroutine = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*4*perGoroutine)
+	for i, s := range stores {
+		for g := range 4 {
+			wg.Go(func() {
+				for n := range perGoroutine {
+					_, err := s.UpdateUser(ctx, inst.ID, u.ID, func(cur *eiam.User) (*eiam.Commit, error) {
+						next := cur.Clone()
+						next.Version++
+						next.CustomFields[fmt.Sprintf("s%d_g%d", i, g)] = []string{fmt.Sprint(n)}
+						return &eiam.Commit{User: next}, nil
+					})
+					if err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "locked") {
+			t.Errorf("writer met a locked database: %v", err)
+		} else {
+			t.Error(err)
+		}
+	}
+	got, err := stores[1].GetUser(ctx, inst.ID, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(1 + 2*4*perGoroutine); got.Version != want {
+		t.Errorf("Version = %d, want %d", got.Version, want)
+	}
+}
