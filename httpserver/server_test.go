@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eiam/eiam/wire"
 )
 
 type syncBuffer struct {
@@ -166,6 +168,22 @@ func TestAccessLogOmitsSecrets(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("log contains %q:\n%s", secret, out)
 		}
+	}
+}
+
+func TestContextCarriesClientIP(t *testing.T) {
+	proxies, _ := ParseTrustedProxies("192.0.2.1")
+	s, _ := newTestServer(t, Options{TrustedProxies: proxies})
+	var got, gotWire string
+	s.Handle("GET /ip", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, gotWire = ClientIP(r.Context()), wire.ClientIP(r.Context())
+	}))
+	req := httptest.NewRequest("GET", "/ip", nil)
+	req.RemoteAddr = "192.0.2.1:4000"
+	req.Header.Set("X-Forwarded-For", "203.0.113.50")
+	s.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	if got != "203.0.113.50" || gotWire != got {
+		t.Errorf("ClientIP %q, wire.ClientIP %q, want 203.0.113.50", got, gotWire)
 	}
 }
 
