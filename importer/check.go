@@ -219,6 +219,16 @@ func (c *checker) units(ctx context.Context, ip *instancePlan) error {
 			c.add(p, "unknown organizational unit %q", ou.Parent)
 		}
 	}
+	stored := map[string]*eiam.OrgUnit{}
+	if ip.existing != nil {
+		for id := range inFile {
+			ou, err := notFound(c.im.store.GetOrgUnit(ctx, ip.in.ID, id))
+			if err != nil {
+				return fmt.Errorf("read unit %s: %w", id, err)
+			}
+			stored[id] = ou
+		}
+	}
 	// Order parents first, reporting cycles.
 	state := map[string]int{} // 1 visiting, 2 done
 	var visit func(id string) bool
@@ -239,14 +249,10 @@ func (c *checker) units(ctx context.Context, ip *instancePlan) error {
 			return false
 		}
 		state[id] = 2
-		up := &unitPlan{ou: eiam.OrgUnit{InstanceID: ip.in.ID, ID: ou.ID, Name: ou.Name, ParentID: ou.Parent}}
-		if ip.existing != nil {
-			var err error
-			if up.existing, err = notFound(c.im.store.GetOrgUnit(ctx, ip.in.ID, ou.ID)); err != nil {
-				c.add(paths[id], "cannot read the stored unit: %v", err)
-			}
-		}
-		ip.units = append(ip.units, up)
+		ip.units = append(ip.units, &unitPlan{
+			ou:       eiam.OrgUnit{InstanceID: ip.in.ID, ID: ou.ID, Name: ou.Name, ParentID: ou.Parent},
+			existing: stored[id],
+		})
 		return true
 	}
 	for j := range ip.in.OrganizationalUnits {

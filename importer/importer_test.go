@@ -346,3 +346,38 @@ func TestImportProgress(t *testing.T) {
 		t.Errorf("re-import: %+v", *rep)
 	}
 }
+
+func TestImportUnits(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	im, _ := newImporter(t, s)
+	ctx := context.Background()
+	// A child listed before its parent is written after it.
+	rep := mustImport(t, im, `{"instances":[{"id":"idaas_u","name":"U","organizational_units":[
+		{"id":"ou_b","name":"B","parent":"ou_a"},{"id":"ou_a","name":"A"}],
+		"users":[{"username":"rooted"}]}]}`)
+	if rep.OrgUnits != (Counts{Created: 2}) {
+		t.Fatalf("units %+v", rep.OrgUnits)
+	}
+	inst, _ := s.GetInstance(ctx, "idaas_u")
+	a, _ := s.GetOrgUnit(ctx, inst.ID, "ou_a")
+	b, _ := s.GetOrgUnit(ctx, inst.ID, "ou_b")
+	if a.ParentID != inst.RootOUID || b.ParentID != "ou_a" {
+		t.Errorf("a %+v, b %+v", a, b)
+	}
+	u, err := s.LookupUser(ctx, inst.ID, eiam.UsernameClaim("rooted"))
+	if err != nil || u.PrimaryOUID != inst.RootOUID {
+		t.Errorf("user without a unit: %+v %v; want the root", u, err)
+	}
+	// Moving a unit is an update; a cycle is a problem.
+	rep = mustImport(t, im, `{"instances":[{"id":"idaas_u","name":"U","organizational_units":[
+		{"id":"ou_b","name":"B"},{"id":"ou_a","name":"A"}]}]}`)
+	if rep.OrgUnits != (Counts{Updated: 1, Unchanged: 1}) {
+		t.Errorf("units %+v", rep.OrgUnits)
+	}
+	_, err = im.Import(ctx, strings.NewReader(`{"instances":[{"id":"idaas_u","name":"U","organizational_units":[
+		{"id":"ou_b","name":"B","parent":"ou_a"},{"id":"ou_a","name":"A","parent":"ou_b"}]}]}`))
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Text(), "organizational_units[0].parent: organizational units form a cycle") {
+		t.Errorf("cycle: %v", err)
+	}
+}
