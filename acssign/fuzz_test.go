@@ -140,6 +140,10 @@ func FuzzVerify(f *testing.F) {
 			// V1 merges the form over the query, so a key the form also has
 			// is not what gets signed.
 			signedChange = !slices.Equal(before, r.Query[key]) && !(scheme == SchemeV1 && r.Form.Has(key))
+			if key == "Signature" && len(before) == 1 {
+				// Parse reads a space in the V1 signature as the "+" it was.
+				signedChange = strings.ReplaceAll(before[0], " ", "+") != strings.ReplaceAll(value, " ", "+")
+			}
 		case 1: // header
 			lk := strings.ToLower(key)
 			before := r.Header.Values(key)
@@ -166,6 +170,9 @@ func FuzzVerify(f *testing.F) {
 			merged = slices.Clone(merged)
 			r.Form.Set(key, value)
 			signedChange = scheme == SchemeV1 && !slices.Equal(merged, []string{value})
+			if key == "Signature" && len(merged) == 1 {
+				signedChange = strings.ReplaceAll(merged[0], " ", "+") != strings.ReplaceAll(value, " ", "+")
+			}
 		}
 		p, err := Parse(r)
 		if err != nil {

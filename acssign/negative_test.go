@@ -339,3 +339,18 @@ func TestMismatchMessage(t *testing.T) {
 		t.Errorf("got %#v", e3)
 	}
 }
+
+func TestV1UnencodedPlusInSignature(t *testing.T) {
+	for i := 0; ; i++ {
+		r := newV1(testNow.Add(time.Duration(i) * time.Second))
+		sig := r.Query.Get("Signature")
+		if !strings.Contains(sig, "+") {
+			continue
+		}
+		r.Query.Set("Signature", strings.ReplaceAll(sig, "+", " "))
+		if err := check(r, testSecret); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+}

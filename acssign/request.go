@@ -32,7 +32,7 @@ type Request struct {
 	Method string      // GET, POST…
 	Path   string      // URL path as sent, still percent-encoded (RPC: "/")
 	Query  url.Values  // decoded query string
-	Form   url.Values  // decoded application/x-www-form-urlencoded body, or nil
+	Form   url.Values  // Body decoded as application/x-www-form-urlencoded, or nil; V3 trusts it only because Body is hashed, so it must come from Body
 	Header http.Header // request headers; Host is taken from Host, not from here
 	Host   string      // Host header as sent, including any port
 	Body   []byte      // raw body bytes

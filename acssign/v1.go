@@ -110,7 +110,9 @@ func parseV1(r *Request) (*Parsed, error) {
 		SecurityToken: m["SecurityToken"],
 		Params:        params,
 		StringToSign:  StringToSignV1(r.Method, params),
-		signature:     sig,
+		// A client that forgets to encode the signature has its "+" decoded
+		// to a space; base64 never contains a space, so undo that.
+		signature: strings.ReplaceAll(sig, " ", "+"),
 	}
 	p.Time, p.timeErr = parseISOTime(p.Timestamp)
 	return p, nil
