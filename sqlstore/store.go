@@ -35,7 +35,7 @@ func New(d Dialect, write, read *sql.DB, key *masterkey.Key) *Store {
 // Migrate brings the schema to the newest version embedded in the binary.
 // Running it again is a no-op.
 func (s *Store) Migrate(ctx context.Context) error {
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	var opts []goose.ProviderOption
 	if s.d.MigrationLocker != nil {
 		l, err := s.d.MigrationLocker(ctx, s.write)
 		if err != nil {
@@ -43,11 +43,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		opts = append(opts, goose.WithSessionLocker(l))
 	}
-	p, err := goose.NewProvider(s.d.Goose, s.write, s.d.Migrations, opts...)
-	if err != nil {
-		return fmt.Errorf("migrate %s: %w", s.d.Name, err)
+	p, err := s.migrations(opts...)
+	if err == nil {
+		_, err = p.Up(ctx)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if err != nil {
 		return fmt.Errorf("migrate %s: %w", s.d.Name, err)
 	}
 	return nil
@@ -55,11 +55,22 @@ func (s *Store) Migrate(ctx context.Context) error {
 
 // SchemaVersion returns the version of the newest migration applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
-	p, err := goose.NewProvider(s.d.Goose, s.write, s.d.Migrations, goose.WithDisableGlobalRegistry(true))
+	p, err := s.migrations()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("schema version: %w", err)
 	}
-	return p.GetDBVersion(ctx)
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// migrations returns a goose provider of the dialect's migrations. Go
+// migrations registered globally with goose are not eiam's and are left out.
+func (s *Store) migrations(opts ...goose.ProviderOption) (*goose.Provider, error) {
+	opts = append(opts, goose.WithDisableGlobalRegistry(true))
+	return goose.NewProvider(s.d.Goose, s.write, s.d.Migrations, opts...)
 }
 
 // Ping checks that the database answers on both pools.

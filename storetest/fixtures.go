@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -183,11 +182,5 @@ func usernames(us []*eiam.User) []string {
 	for i, u := range us {
 		out[i] = u.Attrs[eiam.AttrUsername]
 	}
-	return out
-}
-
-func sortedCopy(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
 	return out
 }
