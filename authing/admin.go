@@ -121,10 +121,12 @@ func DecodeUpdateUser(body []byte) (*UpdateUserRequest, error) {
 	req := &UpdateUserRequest{Change: &eiam.ProfileChange{}}
 	d := &decoder{}
 	seen := map[eiam.Attribute]string{}
+	badID := false // a userId of the wrong type is reported once, not also as missing
 	for _, m := range members {
 		switch m.Key {
 		case keyUserID:
 			req.User.ID, err = wire.String(m.Value, m.Key)
+			badID = err != nil
 			d.fail(err)
 		case keyOptions:
 			d.options(m, map[string]func(wire.Member){
@@ -141,7 +143,7 @@ func DecodeUpdateUser(body []byte) (*UpdateUserRequest, error) {
 			}
 		}
 	}
-	if req.User.ID == "" {
+	if req.User.ID == "" && !badID {
 		d.fail(eiam.Errorf(eiam.ErrMissing, keyUserID, "required"))
 	}
 	defaultPhoneRegion(req.Change, seen)

@@ -69,10 +69,14 @@ func TestDecodeSigninRejects(t *testing.T) {
 		{"password type", `{"connection":"PASSWORD","passwordPayload":{"username":"bob","password":123}}`, eiam.ErrInvalid, "passwordPayload.password"},
 		{"client_id type", `{"connection":"PASSWORD","passwordPayload":{"username":"bob","password":"p"},"client_id":1}`, eiam.ErrInvalid, "client_id"},
 		{"invalid UTF-8", "{\"connection\":\"PASSWORD\xff\"}", eiam.ErrInvalid, "body"},
+		{"connection type", `{"connection":1,"passwordPayload":{"username":"bob","password":"p"}}`, eiam.ErrInvalid, "connection"},
 	} {
 		_, err := DecodeSignin([]byte(tc.body))
 		if e := eiam.AsError(err); err == nil || e.Code != tc.code || e.Field != tc.field {
 			t.Errorf("%s: got %v, want %s on %s", tc.name, err, tc.code, tc.field)
+		}
+		if n := len(eiam.Violations(err)); n != 1 {
+			t.Errorf("%s: %d violations reported, want 1: %v", tc.name, n, err)
 		}
 	}
 }
@@ -214,6 +218,7 @@ func TestDecodeUpdateUserRejects(t *testing.T) {
 		{"unknown option", `{"userId":"u","options":{"force":true}}`, eiam.ErrUnknownField, "options.force"},
 		{"options type", `{"userId":"u","options":[]}`, eiam.ErrInvalid, "options"},
 		{"password type", `{"userId":"u","password":1}`, eiam.ErrInvalid, "password"},
+		{"userId type", `{"userId":7}`, eiam.ErrInvalid, "userId"},
 	} {
 		_, err := DecodeUpdateUser([]byte(tc.body))
 		if e := eiam.AsError(err); err == nil || e.Code != tc.code || e.Field != tc.field {

@@ -43,10 +43,12 @@ func DecodeSignin(body []byte) (*SignInRequest, error) {
 	var connection string
 	var payload *wire.Member
 	var others []string
+	connGiven := true // false only once a connection of the wrong type was reported
 	for _, m := range members {
 		switch m.Key {
 		case "connection":
 			connection, err = wire.String(m.Value, m.Key)
+			connGiven = err == nil
 			d.fail(err)
 		case "passwordPayload":
 			payload = &m
@@ -81,6 +83,7 @@ func DecodeSignin(body []byte) (*SignInRequest, error) {
 		}
 	}
 	switch {
+	case !connGiven:
 	case connection == "":
 		d.fail(eiam.Errorf(eiam.ErrMissing, "connection", "required"))
 	case connection != "PASSWORD":
@@ -107,11 +110,14 @@ func (d *decoder) passwordPayload(req *SignInRequest, m wire.Member) {
 		d.fail(err)
 		return
 	}
+	// A member of the wrong type is reported once, not also as missing.
+	reported := false
 	for _, f := range members {
 		path := f.Path(m.Key)
 		v, err := wire.String(f.Value, path)
 		if err != nil {
 			d.fail(err)
+			reported = true
 			continue
 		}
 		switch {
@@ -129,6 +135,9 @@ func (d *decoder) passwordPayload(req *SignInRequest, m wire.Member) {
 		default:
 			d.fail(eiam.Errorf(eiam.ErrUnknownField, path, "unknown_field"))
 		}
+	}
+	if reported {
+		return
 	}
 	if req.LoginKind == "" {
 		d.fail(eiam.Errorf(eiam.ErrMissing, m.Key+".username", "required"))
