@@ -123,6 +123,10 @@ type Store interface {
 	AccessKeyStore
 	FieldStore
 	AuditStore
+	SessionStore
+	SigningKeyStore
+	NonceStore
+	LoginStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -44,6 +44,11 @@ func Run(t *testing.T, open func(t *testing.T) eiam.Store) {
 		{"OutboxVisibleInOrder", testOutboxOrder},
 		{"SecretsNotStoredInClear", testSecretsAtRest},
 		{"MigrateTwice", testMigrateTwice},
+		{"Sessions", testSessions},
+		{"ConcurrentRefreshRotation", testRefreshRotation},
+		{"SigningKeys", testSigningKeys},
+		{"Nonces", testNonces},
+		{"LoginFailures", testLoginFailures},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1156,36 +1161,7 @@ func testSecretsAtRest(t *testing.T, s eiam.Store) {
 		t.Fatalf("GetAccessKey = %v, %v; want the plaintext secret", k, err)
 	}
 
-	tables, err := raw.Tables(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dump strings.Builder
-	for _, table := range tables {
-		rows, err := raw.DB().QueryContext(ctx, "SELECT * FROM "+table)
-		if err != nil {
-			t.Fatalf("read %s: %v", table, err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				if b, ok := v.([]byte); ok {
-					v = string(b)
-				}
-				fmt.Fprintf(&dump, "%s: %v\n", table, v)
-			}
-		}
-		rows.Close()
-	}
-	text := dump.String()
+	text := dumpRows(t, raw)
 	if !strings.Contains(text, "secretive") || !strings.Contains(text, "still secret") {
 		t.Fatal("the dump does not contain the user's plain attributes; the check below would prove nothing")
 	}
@@ -1225,4 +1201,41 @@ func testMigrateTwice(t *testing.T, s eiam.Store) {
 	if got, err := s.GetUser(ctx, f.inst, u.ID); err != nil || got.Username() != "survivor" {
 		t.Errorf("data after migrating again: %v, %v", got, err)
 	}
+}
+
+// dumpRows renders every value of every table, for checks that a secret is
+// not stored in clear.
+func dumpRows(t *testing.T, raw rawStore) string {
+	t.Helper()
+	ctx := context.Background()
+	tables, err := raw.Tables(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump strings.Builder
+	for _, table := range tables {
+		rows, err := raw.DB().QueryContext(ctx, "SELECT * FROM "+table)
+		if err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range vals {
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				fmt.Fprintf(&dump, "%s: %v\n", table, v)
+			}
+		}
+		rows.Close()
+	}
+	return dump.String()
 }
