@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 
-	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/httpserver"
 )
 
@@ -49,8 +48,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	routes(srv, store)
-
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (--addr): %w", cfg.addr, err)
@@ -59,6 +56,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if publicURL == "" {
 		publicURL = defaultPublicURL(ln.Addr())
 	}
+	if _, err := routes(ctx, srv, store, key, publicURL, log); err != nil {
+		ln.Close()
+		return err
+	}
+	go purgeLoop(ctx, store, log)
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL)
 	fmt.Fprintf(stdout, "eiam listening on http://%s (public URL %s)\n", ln.Addr(), publicURL)
 	if err := srv.Serve(ctx, ln); err != nil {
@@ -67,9 +69,3 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	log.Info("stopped")
 	return nil
 }
-
-// routes registers the API surfaces on srv, all over the same store (and
-// so the same directory service). Each dialect package (Bamboo, Authing,
-// the two Alibaba APIs, SCIM, OIDC) adds its routes here as it lands;
-// /healthz and /metrics are the server's own.
-func routes(srv *httpserver.Server, store eiam.Store) {}
