@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/acssign"
+)
+
+// startServer runs `eiam serve` with the quickstart on a free port and
+// returns its base URL and a stop function that waits for a clean exit.
+func startServer(t *testing.T, dbFlags []string) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	done := make(chan error, 1)
+	args := append([]string{"eiam", "serve", "--addr", "127.0.0.1:0", "--import", quickstartFile, "--log-format", "json"}, dbFlags...)
+	go func() { done <- run(ctx, args, env(), stdout, stderr) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for base == "" {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("run returned before listening: %v\nstderr:\n%s", err, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("server did not start; stderr:\n%s", stderr)
+		}
+	}
+	return base, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}
+}
+
+// client drives one running server through every dialect as the
+// quickstart's user, application and access key.
+type client struct {
+	t                       *testing.T
+	base                    string
+	bambooToken, authingTok string
+	devToken                string
+}
+
+const (
+	qsInstance = "idaas_example01"
+	qsApp      = "app_example01"
+	qsUser     = "user_zhangsan"
+	qsAK       = "LTAI5tExample000001"
+	qsSecret   = "exampleSecret000000000000000001"
+)
+
+func (c *client) do(method, path string, body []byte, hdr map[string]string) map[string]any {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	return c.send(req)
+}
+
+func (c *client) send(req *http.Request) map[string]any {
+	c.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil || resp.StatusCode != 200 {
+		c.t.Fatalf("%s %s: HTTP %d %s", req.Method, req.URL.Path, resp.StatusCode, raw)
+	}
+	if sc, ok := out["statusCode"].(float64); ok && sc != 200 {
+		c.t.Fatalf("%s %s: %s", req.Method, req.URL.Path, raw)
+	}
+	return out
+}
+
+func bambooHeaders(tok string) map[string]string {
+	h := map[string]string{"X-client-id": qsApp, "X-device-fingerprint": "fp-1", "X-operating-sys-version": "linux",
+		"X-agent": "eiam-test", "Content-Type": "application/json"}
+	if tok != "" {
+		h["Authorization"] = "Bearer " + tok
+	}
+	return h
+}
+
+func (c *client) signIn() {
+	out := c.do("POST", "/api/v2/sdk/login", []byte(`{"user_name":"zhangsan","password":"S3cure-pass!"}`), bambooHeaders(""))
+	c.bambooToken = out["id_token"].(string)
+	out = c.do("POST", "/api/v3/signin", []byte(`{"connection":"PASSWORD","passwordPayload":{"username":"zhangsan","password":"S3cure-pass!"},"client_id":"`+qsApp+`","client_secret":"change-me"}`),
+		map[string]string{"x-authing-app-id": qsApp, "Content-Type": "application/json"})
+	c.authingTok = out["data"].(map[string]any)["access_token"].(string)
+	out = c.do("POST", "/v2/"+qsInstance+"/"+qsApp+"/oauth2/token?grant_type=client_credentials&client_id="+qsApp+"&client_secret=change-me", nil, nil)
+	c.devToken = out["access_token"].(string)
+}
+
+func (c *client) rpc(params url.Values) map[string]any {
+	c.t.Helper()
+	params.Set("Version", "2021-12-01")
+	params.Set("Format", "JSON")
+	r := &acssign.Request{Method: "GET", Path: "/", Query: params, Header: http.Header{}}
+	acssign.SignRequestV1(r, qsAK, qsSecret, eiam.NewID("n"), time.Now().UTC())
+	req, err := r.NewHTTPRequest(context.Background(), c.base)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.send(req)
+}
+
+// The writers and readers of the one-directory test: each writer sets the
+// username and the custom field "age"; each reader returns what it sees.
+var writers = map[string]func(c *client, username, age string){
+	"bamboo": func(c *client, username, age string) {
+		c.do("POST", "/api/v2/sdk/profile/update", []byte(`{"user_name":"`+username+`","extension":{"age":"`+age+`"}}`), bambooHeaders(c.bambooToken))
+	},
+	"authing": func(c *client, username, age string) {
+		c.do("POST", "/api/v3/update-profile", []byte(`{"username":"`+username+`","customData":{"age":`+age+`}}`),
+			map[string]string{"x-authing-app-id": qsApp, "authorization": c.authingTok, "Content-Type": "application/json"})
+	},
+	"alibaba-dev": func(c *client, username, age string) {
+		c.do("PATCH", "/v2/"+qsInstance+"/"+qsApp+"/users/"+qsUser,
+			[]byte(`{"username":"`+username+`","customFields":[{"fieldName":"age","fieldValue":"`+age+`","operation":"replace"}]}`),
+			map[string]string{"Authorization": "Bearer " + c.devToken, "Content-Type": "application/json"})
+	},
+	"alibaba-rpc": func(c *client, username, age string) {
+		c.rpc(url.Values{"Action": {"UpdateUser"}, "InstanceId": {qsInstance}, "UserId": {qsUser}, "Username": {username},
+			"CustomFields.1.FieldName": {"age"}, "CustomFields.1.FieldValue": {age}, "CustomFields.1.Operation": {"replace"}})
+	},
+}
+
+var readers = map[string]func(c *client) (username, age string){
+	"bamboo": func(c *client) (string, string) {
+		out := c.do("GET", "/api/v2/sdk/profile", nil, bambooHeaders(c.bambooToken))
+		return out["user_name"].(string), fmt.Sprint(out["extension"].(map[string]any)["age"])
+	},
+	"authing": func(c *client) (string, string) {
+		out := c.do("GET", "/api/v3/get-profile?withCustomData=true&withIdentities=false&withDepartmentIds=false", nil,
+			map[string]string{"x-authing-app-id": qsApp, "authorization": c.authingTok})
+		d := out["data"].(map[string]any)
+		return d["username"].(string), fmt.Sprint(d["customData"].(map[string]any)["age"])
+	},
+	"alibaba-dev": func(c *client) (string, string) {
+		out := c.do("GET", "/v2/"+qsInstance+"/"+qsApp+"/users/"+qsUser, nil, map[string]string{"Authorization": "Bearer " + c.devToken})
+		return out["username"].(string), customValue(out["customFields"], "fieldName", "fieldValue")
+	},
+	"alibaba-rpc": func(c *client) (string, string) {
+		u := c.rpc(url.Values{"Action": {"GetUser"}, "InstanceId": {qsInstance}, "UserId": {qsUser}})["User"].(map[string]any)
+		return u["Username"].(string), customValue(u["CustomFields"], "FieldName", "FieldValue")
+	},
+}
+
+func customValue(list any, nameKey, valueKey string) string {
+	items, _ := list.([]any)
+	for _, it := range items {
+		m := it.(map[string]any)
+		if m[nameKey] == "age" {
+			return fmt.Sprint(m[valueKey])
+		}
+	}
+	return ""
+}
+
+// TestOneDirectoryAcrossDialects writes through every dialect and reads
+// through every dialect: each change is visible, identical, through every
+// other door, and leaves exactly one audit record naming its dialect.
+func TestOneDirectoryAcrossDialects(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db testDB) {
+		base, stop := startServer(t, db.flags())
+		c := &client{t: t, base: base}
+		c.signIn()
+		names := []string{"bamboo", "authing", "alibaba-dev", "alibaba-rpc"}
+		for i, w := range names {
+			username, age := "zs_"+strings.ReplaceAll(w, "-", "_"), fmt.Sprint(20+i)
+			writers[w](c, username, age)
+			for _, r := range names {
+				gotName, gotAge := readers[r](c)
+				if gotName != username || gotAge != age {
+					t.Errorf("written through %s, read through %s: username %q age %q; want %q %q", w, r, gotName, gotAge, username, age)
+				}
+			}
+		}
+		stop()
+		recs, err := db.open(t).ListAudit(context.Background(), qsInstance, qsUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dialects []string
+		for _, r := range recs {
+			dialects = append(dialects, r.Origin.Dialect)
+		}
+		if got, want := strings.Join(dialects, ","), "import,bamboo,authing,alibaba-dev,alibaba-rpc"; got != want {
+			t.Errorf("audit records name dialects %s, want %s (one per change)", got, want)
+		}
+	})
+}
