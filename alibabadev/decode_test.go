@@ -343,7 +343,7 @@ func TestMessagesUseWireNames(t *testing.T) {
 		want   string
 		absent string
 	}{
-		{eiam.Errorf(eiam.ErrMissing, "email_verified", "verified_required", "flag", "email_verified"), i18n.English,
+		{eiam.Errorf(eiam.ErrMissing, "email_verified", "required_with", "attr", "email"), i18n.English,
 			"Parameter emailVerified is required when", "email_verified"},
 		{eiam.Errorf(eiam.ErrConflict, "username", "conflict", "field", "username"), i18n.English,
 			"The specified resource: username already exist.", ""},

@@ -135,11 +135,11 @@ func localize(lang i18n.Lang, e *eiam.Error) string {
 // messages carry as arguments) are spelled as on the wire.
 func renamed(e *eiam.Error) *eiam.Error {
 	c := *e
-	c.Field = wireField(messageField(e))
+	c.Field = wireField(e.Field)
 	if len(e.Args) > 0 {
 		c.Args = make(map[string]any, len(e.Args))
 		for k, v := range e.Args {
-			if s, ok := v.(string); ok && (k == "flag" || k == "field") {
+			if s, ok := v.(string); ok && k == "attr" {
 				v = wireField(s)
 			}
 			c.Args[k] = v
@@ -152,19 +152,6 @@ func renamed(e *eiam.Error) *eiam.Error {
 		}
 	}
 	return &c
-}
-
-// verifiedOf is the attribute each verified flag vouches for.
-var verifiedOf = map[string]string{"email_verified": "email", "phone_number_verified": "phone_number"}
-
-// messageField is the field a message names. The directory reports a
-// missing verified flag on the flag itself, but its message reads "{flag}
-// is required when {field} is given", so the message names the attribute.
-func messageField(e *eiam.Error) string {
-	if a, ok := verifiedOf[e.Field]; ok && e.Key == "verified_required" && e.Args["flag"] == e.Field {
-		return a
-	}
-	return e.Field
 }
 
 // errorBody is the error envelope: the SDK reads code, message and

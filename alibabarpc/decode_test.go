@@ -334,7 +334,7 @@ func TestEveryErrorKindIsMapped(t *testing.T) {
 		code   string
 	}{
 		{eiam.Errorf(eiam.ErrMissing, "UserId", "required"), userNames, 400, "MissingParameter.UserId"},
-		{eiam.Errorf(eiam.ErrMissing, "email_verified", "verified_required"), userNames, 400, "MissingParameter.EmailVerified"},
+		{eiam.Errorf(eiam.ErrMissing, "email_verified", "required_with", "attr", "email"), userNames, 400, "MissingParameter.EmailVerified"},
 		{eiam.Errorf(eiam.ErrMissing, "CustomFields.3.FieldValue", "required"), userNames, 400, "MissingParameter.CustomFields"},
 		{eiam.Errorf(eiam.ErrInvalid, "phone_number", "invalid_phone"), userNames, 400, "InvalidParameter.PhoneNumber"},
 		{eiam.Errorf(eiam.ErrInvalid, "custom_fields.age", "not_a_number"), userNames, 400, "InvalidParameter.CustomFields"},
@@ -369,7 +369,7 @@ func TestMessages(t *testing.T) {
 		{eiam.Errorf(eiam.ErrConflict, "username", "conflict", "field", "username"), i18n.English,
 			"The specified resource: Username already exist."},
 		// As the directory reports it: on the flag.
-		{eiam.Errorf(eiam.ErrMissing, "phone_number_verified", "verified_required", "flag", "phone_number_verified"), i18n.English,
+		{eiam.Errorf(eiam.ErrMissing, "phone_number_verified", "required_with", "attr", "phone_number"), i18n.English,
 			"Parameter PhoneNumberVerified is required when PhoneNumber is given."},
 		{eiam.Errorf(eiam.ErrMissing, "UserId", "required"), i18n.Chinese, "参数 UserId 不能为空。"},
 		{eiam.Errorf(eiam.ErrCustomField, "custom_fields.age", "undeclared_field"), i18n.English,

@@ -162,11 +162,11 @@ func mapError(e *eiam.Error, names map[string]string) wireError {
 // messages carry as arguments) are spelled as on the wire.
 func renamed(e *eiam.Error, names map[string]string) *eiam.Error {
 	c := *e
-	c.Field = wireField(messageField(e), names)
+	c.Field = wireField(e.Field, names)
 	if len(e.Args) > 0 {
 		c.Args = make(map[string]any, len(e.Args))
 		for k, v := range e.Args {
-			if s, ok := v.(string); ok && (k == "flag" || k == "field") {
+			if s, ok := v.(string); ok && k == "attr" {
 				v = wireField(s, names)
 			}
 			c.Args[k] = v
@@ -179,20 +179,6 @@ func renamed(e *eiam.Error, names map[string]string) *eiam.Error {
 		}
 	}
 	return &c
-}
-
-// verifiedOf is the attribute each verified flag vouches for.
-var verifiedOf = map[string]string{"email_verified": "email", "phone_number_verified": "phone_number"}
-
-// messageField is the field a message names. The directory reports a
-// missing verified flag on the flag itself (right for the code,
-// MissingParameter.EmailVerified) but its message reads "{flag} is required
-// when {field} is given", so the message names the attribute instead.
-func messageField(e *eiam.Error) string {
-	if a, ok := verifiedOf[e.Field]; ok && e.Key == "verified_required" && e.Args["flag"] == e.Field {
-		return a
-	}
-	return e.Field
 }
 
 // rpcError is an error already in wire form: a gateway error (signature,

@@ -46,7 +46,7 @@ func (e errString) Error() string { return string(e) }
 // and Chinese (testdata/errors.golden; go test -update rewrites it).
 func TestErrorEnvelopesGolden(t *testing.T) {
 	samples := map[eiam.Code]error{
-		eiam.ErrMissing:         eiam.Errorf(eiam.ErrMissing, "email_verified", "verified_required", "flag", "email_verified"),
+		eiam.ErrMissing:         eiam.Errorf(eiam.ErrMissing, "email_verified", "required_with", "attr", "email"),
 		eiam.ErrInvalid:         eiam.Errorf(eiam.ErrInvalid, "phone_number", "invalid_phone", "region", "86"),
 		eiam.ErrUnknownField:    eiam.Errorf(eiam.ErrUnknownField, "Nickname", "unknown_field"),
 		eiam.ErrCustomField:     eiam.Errorf(eiam.ErrCustomField, "custom_fields.shoe_size", "undeclared_field"),

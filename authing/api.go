@@ -247,9 +247,8 @@ func renameOne(e *eiam.Error) *eiam.Error {
 	if len(e.Args) > 0 {
 		c.Args = make(map[string]any, len(e.Args))
 		for k, v := range e.Args {
-			// verified_required names the flag and phone_region_required
-			// the attribute in their arguments.
-			if s, isString := v.(string); isString && (k == "flag" || k == "field") {
+			// required_with names the attribute that needs the field.
+			if s, isString := v.(string); isString && k == "attr" {
 				v = wireName(s)
 			}
 			c.Args[k] = v

@@ -356,7 +356,7 @@ func TestProfileRoundTrip(t *testing.T) {
 func TestRenamedErrors(t *testing.T) {
 	e := eiam.Join([]*eiam.Error{
 		eiam.Errorf(eiam.ErrInvalid, "address.locality", "too_long", "max", 128),
-		eiam.Errorf(eiam.ErrMissing, "email_verified", "verified_required", "flag", "email_verified"),
+		eiam.Errorf(eiam.ErrMissing, "email_verified", "required_with", "attr", "address.locality"),
 		eiam.Errorf(eiam.ErrCustomField, "custom_fields.age", "undeclared_field"),
 		eiam.Errorf(eiam.ErrInvalid, "address.region", "too_long", "max", 128),
 	})
@@ -368,10 +368,10 @@ func TestRenamedErrors(t *testing.T) {
 	if want := "city city emailVerified customData.age province"; strings.Join(got, " ") != want {
 		t.Errorf("fields = %v, want %s", got, want)
 	}
-	if r.Errs[1].Args["flag"] != "emailVerified" {
-		t.Errorf("flag arg = %v", r.Errs[1].Args["flag"])
+	if r.Errs[1].Args["attr"] != "city" {
+		t.Errorf("attr arg = %v", r.Errs[1].Args["attr"])
 	}
-	if eiam.AsError(e).Field != "address.locality" || eiam.AsError(e).Errs[1].Args["flag"] != "email_verified" {
+	if eiam.AsError(e).Field != "address.locality" || eiam.AsError(e).Errs[1].Args["attr"] != "address.locality" {
 		t.Error("renamed modified its argument")
 	}
 }

@@ -383,7 +383,7 @@ func (s *Service) plan(cur *eiam.User, c *eiam.ProfileChange, defs map[string]*e
 		region := next.Attrs[eiam.AttrPhoneRegion]
 		switch {
 		case region == "":
-			add(eiam.Errorf(eiam.ErrMissing, string(eiam.AttrPhoneRegion), "phone_region_required", "field", "phone_number"))
+			add(eiam.Errorf(eiam.ErrMissing, string(eiam.AttrPhoneRegion), "required_with", "attr", "phone_number"))
 		case !validPhone(region, next.Attrs[eiam.AttrPhoneNumber]) && !hasErr(errs, eiam.AttrPhoneNumber, eiam.AttrPhoneRegion):
 			add(eiam.Errorf(eiam.ErrInvalid, string(eiam.AttrPhoneNumber), "invalid_phone", "region", region))
 		}
@@ -394,7 +394,7 @@ func (s *Service) plan(cur *eiam.User, c *eiam.ProfileChange, defs map[string]*e
 	}
 	if v, ok := c.Attrs[eiam.AttrEmail]; ok && !self {
 		if _, flag := c.Flags[eiam.FlagEmailVerified]; v != "" && !flag && v != cur.Attrs[eiam.AttrEmail] {
-			add(eiam.Errorf(eiam.ErrMissing, string(eiam.FlagEmailVerified), "verified_required", "flag", "email_verified"))
+			add(eiam.Errorf(eiam.ErrMissing, string(eiam.FlagEmailVerified), "required_with", "attr", "email"))
 		}
 		if v == "" {
 			next.EmailVerified = false
@@ -403,7 +403,7 @@ func (s *Service) plan(cur *eiam.User, c *eiam.ProfileChange, defs map[string]*e
 	if numberSet && !self {
 		if _, flag := c.Flags[eiam.FlagPhoneNumberVerified]; next.Attrs[eiam.AttrPhoneNumber] != "" && !flag &&
 			next.Attrs[eiam.AttrPhoneNumber] != cur.Attrs[eiam.AttrPhoneNumber] {
-			add(eiam.Errorf(eiam.ErrMissing, string(eiam.FlagPhoneNumberVerified), "verified_required", "flag", "phone_number_verified"))
+			add(eiam.Errorf(eiam.ErrMissing, string(eiam.FlagPhoneNumberVerified), "required_with", "attr", "phone_number"))
 		}
 	}
 

@@ -35,7 +35,7 @@ func TestEveryKeyHasBothLanguagesAndPlaceholdersMatch(t *testing.T) {
 		if c.en == "" || c.zh == "" {
 			t.Errorf("key %q lacks a translation", k)
 		}
-		for _, ph := range []string{"{field}", "{max}", "{id}", "{region}", "{allowed}", "{expected}", "{flag}"} {
+		for _, ph := range []string{"{field}", "{max}", "{id}", "{region}", "{allowed}", "{expected}", "{attr}"} {
 			if strings.Contains(c.en, ph) != strings.Contains(c.zh, ph) {
 				t.Errorf("key %q: placeholder %s in one language only", k, ph)
 			}
