@@ -2,7 +2,6 @@ package bamboo
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/wire"
@@ -146,5 +145,3 @@ func apiClaim(u *eiam.User) string {
 	})
 	return string(b)
 }
-
-func isChinese(l string) bool { return strings.HasPrefix(strings.ToLower(strings.TrimSpace(l)), "zh") }
