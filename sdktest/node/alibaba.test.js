@@ -1,0 +1,124 @@
+// Alibaba Cloud EIAM OpenAPI 2021-12-01 (RPC) through @alicloud/pop-core
+// (V1) and @alicloud/openapi-client (V3, and V1 with signatureAlgorithm v2)
+// against eiam.
+"use strict";
+
+const { test } = require("node:test");
+const assert = require("node:assert/strict");
+const PopCore = require("@alicloud/pop-core");
+const OpenApi = require("@alicloud/openapi-client");
+const OpenApiUtil = require("@alicloud/openapi-util").default;
+const TeaUtil = require("@alicloud/tea-util");
+const { start, qs } = require("./eiam");
+
+function age(user) {
+  const f = (user.CustomFields || []).find((x) => x.FieldName === "age");
+  return f && String(f.FieldValue);
+}
+
+// ---- pop-core -------------------------------------------------------------
+
+for (const method of ["GET", "POST"]) {
+  test(`pop-core RPCClient ${method}: UpdateUser, GetUser, CreateUser, duplicate username`, async (t) => {
+    const { base } = await start(t);
+    const pop = new PopCore.RPCClient({ accessKeyId: qs.ak, accessKeySecret: qs.sk, endpoint: base, apiVersion: "2021-12-01" });
+    const opts = { method };
+    const call = (action, params) => pop.request(action, params, opts);
+
+    const upd = await call("UpdateUser", {
+      InstanceId: qs.instance,
+      UserId: qs.userId,
+      DisplayName: "Zhang San 张三",
+      CustomFields: [{ FieldName: "age", FieldValue: "40", Operation: "replace" }],
+    });
+    assert.ok(upd.RequestId, JSON.stringify(upd));
+
+    const got = await call("GetUser", { InstanceId: qs.instance, UserId: qs.userId });
+    assert.equal(got.User.UserId, qs.userId);
+    assert.equal(got.User.Username, qs.username);
+    assert.equal(got.User.DisplayName, "Zhang San 张三");
+    assert.equal(age(got.User), "40", JSON.stringify(got.User.CustomFields));
+    const ou = got.User.PrimaryOrganizationalUnitId;
+    assert.ok(ou, "PrimaryOrganizationalUnitId");
+
+    const name = `lisi_${method.toLowerCase()}`;
+    const created = await call("CreateUser", {
+      InstanceId: qs.instance, Username: name, DisplayName: "Li Si", PrimaryOrganizationalUnitId: ou,
+      Password: "An0ther-pass!",
+      CustomFields: [{ FieldName: "age", FieldValue: "25" }],
+    });
+    assert.ok(created.UserId, JSON.stringify(created));
+    const back = await call("GetUser", { InstanceId: qs.instance, UserId: created.UserId });
+    assert.equal(back.User.Username, name);
+    assert.equal(back.User.PrimaryOrganizationalUnitId, ou);
+    assert.equal(age(back.User), "25", JSON.stringify(back.User.CustomFields));
+
+    await assert.rejects(
+      call("CreateUser", { InstanceId: qs.instance, Username: name, DisplayName: "Li Si 2", PrimaryOrganizationalUnitId: ou }),
+      (err) => {
+        assert.equal(err.code, "ResourceDuplicated.Username", `${err.code}: ${err.message}`);
+        return true;
+      });
+  });
+}
+
+test("pop-core RPCClient: a wrong secret is refused", async (t) => {
+  const { base } = await start(t);
+  const pop = new PopCore.RPCClient({ accessKeyId: qs.ak, accessKeySecret: "wrong", endpoint: base, apiVersion: "2021-12-01" });
+  await assert.rejects(pop.request("GetUser", { InstanceId: qs.instance, UserId: qs.userId }), (err) => {
+    assert.match(err.code, /Signature/, `${err.code}: ${err.message}`);
+    return true;
+  });
+});
+
+// ---- @alicloud/openapi-client ----------------------------------------------
+
+// params are the Params the generated @alicloud/eiam20211201 client passes.
+function params(action) {
+  return new OpenApi.Params({
+    action, version: "2021-12-01", protocol: "HTTP", pathname: "/", method: "POST",
+    authType: "AK", style: "RPC", reqBodyType: "formData", bodyType: "json",
+  });
+}
+
+for (const [scheme, extra] of [["V3", {}], ["V1", { signatureAlgorithm: "v2" }]]) {
+  test(`openapi-client callApi ${scheme}: UpdateUser, GetUser, CreateUser, duplicate username`, async (t) => {
+    const { port } = await start(t);
+    const client = new OpenApi.default(new OpenApi.Config(Object.assign(
+      { accessKeyId: qs.ak, accessKeySecret: qs.sk, endpoint: `127.0.0.1:${port}`, protocol: "http" }, extra)));
+    const runtime = new TeaUtil.RuntimeOptions({});
+    const call = async (action, query) => {
+      const res = await client.callApi(params(action), new OpenApi.OpenApiRequest({ query: OpenApiUtil.query(query) }), runtime);
+      assert.equal(res.statusCode, 200);
+      return res.body;
+    };
+
+    const upd = await call("UpdateUser", {
+      InstanceId: qs.instance, UserId: qs.userId, DisplayName: "Zhang San 张三",
+      CustomFields: [{ FieldName: "age", FieldValue: "41", Operation: "replace" }],
+    });
+    assert.ok(upd.RequestId, JSON.stringify(upd));
+
+    const got = await call("GetUser", { InstanceId: qs.instance, UserId: qs.userId });
+    assert.equal(got.User.DisplayName, "Zhang San 张三");
+    assert.equal(age(got.User), "41", JSON.stringify(got.User.CustomFields));
+    const ou = got.User.PrimaryOrganizationalUnitId;
+
+    const name = `wangwu_${scheme.toLowerCase()}`;
+    const created = await call("CreateUser", {
+      InstanceId: qs.instance, Username: name, DisplayName: "Wang Wu", PrimaryOrganizationalUnitId: ou,
+      CustomFields: [{ FieldName: "age", FieldValue: "33" }],
+    });
+    assert.ok(created.UserId, JSON.stringify(created));
+    const back = await call("GetUser", { InstanceId: qs.instance, UserId: created.UserId });
+    assert.equal(back.User.Username, name);
+    assert.equal(age(back.User), "33");
+
+    await assert.rejects(
+      call("CreateUser", { InstanceId: qs.instance, Username: name, PrimaryOrganizationalUnitId: ou }),
+      (err) => {
+        assert.equal(err.code, "ResourceDuplicated.Username", `${err.code}: ${err.message}`);
+        return true;
+      });
+  });
+}
