@@ -306,25 +306,20 @@ func (d *decoder) mustBeAbsent(m wire.Member) {
 
 // plainPassword accepts passwordEncryptType "none" only: eiam publishes no
 // RSA or SM2 key to encrypt passwords with.
-func (d *decoder) plainPassword(m wire.Member) {
-	s, err := wire.String(m.Value, m.Key)
-	if err != nil {
-		d.fail(err)
-		return
-	}
-	if s != "" && s != "none" {
-		d.fail(eiam.Errorf(eiam.ErrInvalid, m.Key, "invalid_enum", "allowed", "none"))
-	}
-}
+func (d *decoder) plainPassword(m wire.Member) { d.onlyValue(m, "none") }
 
-func (d *decoder) departmentIDType(m wire.Member) {
+// departmentIDType accepts "department_id" only: units are named by id.
+func (d *decoder) departmentIDType(m wire.Member) { d.onlyValue(m, "department_id") }
+
+// onlyValue accepts a string member that is empty or exactly allowed.
+func (d *decoder) onlyValue(m wire.Member, allowed string) {
 	s, err := wire.String(m.Value, m.Key)
 	if err != nil {
 		d.fail(err)
 		return
 	}
-	if s != "" && s != "department_id" {
-		d.fail(eiam.Errorf(eiam.ErrInvalid, m.Key, "invalid_enum", "allowed", "department_id"))
+	if s != "" && s != allowed {
+		d.fail(eiam.Errorf(eiam.ErrInvalid, m.Key, "invalid_enum", "allowed", allowed))
 	}
 }
 
