@@ -82,7 +82,7 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 	if want.Use != "" && c.Use != want.Use {
 		return nil, invalid("token use")
 	}
-	sid := sessionIDOf(&c)
+	sid := c.SessionID
 	if sid == "" {
 		return nil, invalid("no session")
 	}
@@ -126,19 +126,6 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 		}
 	}
 	return p, nil
-}
-
-// sessionIDOf finds the session of a token: the "sid" claim, or for tokens
-// minted by the OpenID Connect provider, the session encoded in the "jti"
-// as "sid_….suffix".
-func sessionIDOf(c *Claims) string {
-	if c.SessionID != "" {
-		return c.SessionID
-	}
-	if sid, _, ok := strings.Cut(c.ID, "."); ok && strings.HasPrefix(sid, "sid_") {
-		return sid
-	}
-	return ""
 }
 
 func errString(err error) string {
