@@ -16,37 +16,51 @@ import (
 	"github.com/eiam/eiam/acssign"
 )
 
+// server is an `eiam serve` run by a test.
+type server struct {
+	base           string
+	stdout, stderr *syncBuffer
+	cancel         context.CancelFunc
+	done           chan error
+}
+
 // startServer runs `eiam serve` with the quickstart on a free port and
-// returns its base URL and a stop function that waits for a clean exit.
-func startServer(t *testing.T, dbFlags []string) (base string, stop func()) {
+// waits until it listens.
+func startServer(t *testing.T, flags ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	args := append([]string{"eiam", "serve", "--addr", "127.0.0.1:0", "--import", quickstartFile, "--log-format", "json"}, dbFlags...)
-	go func() { done <- run(ctx, args, env(), stdout, stderr) }()
+	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	t.Cleanup(cancel)
+	args := append([]string{"eiam", "serve", "--addr", "127.0.0.1:0", "--import", quickstartFile, "--log-format", "json"}, flags...)
+	go func() { s.done <- run(ctx, args, env(), s.stdout, s.stderr) }()
 	deadline := time.Now().Add(30 * time.Second)
-	for base == "" {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
+	for {
+		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.base = m[1]
+			return s
 		}
 		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("run returned before listening: %v\nstderr:\n%s", err, stderr)
+		case err := <-s.done:
+			t.Fatalf("run returned before listening: %v\nstderr:\n%s", err, s.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("server did not start; stderr:\n%s", stderr)
+			t.Fatalf("server did not start; stderr:\n%s", s.stderr)
 		}
 	}
-	return base, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
+}
+
+// stop cancels the server and returns what run returned, failing the test
+// if it does not return within 20 s.
+func (s *server) stop(t *testing.T) error {
+	t.Helper()
+	s.cancel()
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after cancel")
+		return nil
 	}
 }
 
@@ -187,8 +201,8 @@ func customValue(list any, nameKey, valueKey string) string {
 // other door, and leaves exactly one audit record naming its dialect.
 func TestOneDirectoryAcrossDialects(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
-		base, stop := startServer(t, db.flags())
-		c := &client{t: t, base: base}
+		srv := startServer(t, db.flags()...)
+		c := &client{t: t, base: srv.base}
 		c.signIn()
 		names := []string{"bamboo", "authing", "alibaba-dev", "alibaba-rpc"}
 		for i, w := range names {
@@ -201,7 +215,9 @@ func TestOneDirectoryAcrossDialects(t *testing.T) {
 				}
 			}
 		}
-		stop()
+		if err := srv.stop(t); err != nil {
+			t.Fatalf("run: %v", err)
+		}
 		recs, err := db.open(t).ListAudit(context.Background(), qsInstance, qsUser)
 		if err != nil {
 			t.Fatal(err)

@@ -63,33 +63,8 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"eiam", "serve", "--addr", "127.0.0.1:0",
-			"--database", "sqlite://" + filepath.Join(dir, "e.db"),
-			"--import", quickstartFile, "--log-format", "json"},
-			env(), stdout, stderr)
-	}()
-
-	var base string
-	deadline := time.Now().Add(30 * time.Second)
-	for base == "" {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("run returned before listening: %v\nstderr:\n%s", err, stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start; stderr:\n%s", stderr)
-		}
-	}
+	srv := startServer(t, "--database", "sqlite://"+filepath.Join(dir, "e.db"))
+	base, stdout, stderr := srv.base, srv.stdout, srv.stderr
 	if !strings.Contains(stdout.String(), "users:                 1 created") {
 		t.Errorf("import summary missing from stdout:\n%s", stdout)
 	}
@@ -110,6 +85,7 @@ func TestServe(t *testing.T) {
 		}
 		return resp, string(b)
 	}
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, body := get("/healthz")
 		if resp.StatusCode == http.StatusOK {
@@ -137,14 +113,8 @@ func TestServe(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run after cancel: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after cancel")
+	if err := srv.stop(t); err != nil {
+		t.Fatalf("run after cancel: %v", err)
 	}
 	logs := stderr.String()
 	for _, want := range []string{`"msg":"http request"`, `"msg":"shutting down"`, `"msg":"stopped"`} {
