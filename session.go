@@ -105,3 +105,49 @@ type LoginStore interface {
 	// ResetLogin forgets the failures after a successful sign-in.
 	ResetLogin(ctx context.Context, instanceID, userID string) error
 }
+
+// AuthRequest is an OpenID Connect authorization request, kept from
+// /authorize until its code is redeemed: the protocol parameters the
+// relying party sent, then who signed in and the session that sign-in
+// started. It lives in the database so that any replica can serve any step.
+type AuthRequest struct {
+	ID                  string
+	InstanceID          string
+	ClientID            string
+	RedirectURI         string
+	Scopes              []string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	LoginHint           string
+	// UserID, SessionID and AuthTime are set by a successful sign-in.
+	UserID    string
+	SessionID string
+	AuthTime  time.Time
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Done reports whether a user signed in for the request.
+func (r *AuthRequest) Done() bool { return r.UserID != "" }
+
+// AuthRequestStore keeps OpenID Connect authorization requests.
+type AuthRequestStore interface {
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	// GetAuthRequest returns ErrNotFound when the request does not exist.
+	GetAuthRequest(ctx context.Context, id string) (*AuthRequest, error)
+	// CompleteAuthRequest records the sign-in of a request once; it reports
+	// false when the request is gone or was already completed.
+	CompleteAuthRequest(ctx context.Context, id, userID, sessionID string, authTime time.Time) (bool, error)
+	// SetAuthCode attaches the hash of the authorization code issued for a
+	// completed request, once; it reports false otherwise.
+	SetAuthCode(ctx context.Context, id, codeHash string) (bool, error)
+	// GetAuthRequestByCode returns ErrNotFound when no request holds the code.
+	GetAuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error)
+	// ConsumeAuthRequest deletes a request and reports whether this call
+	// deleted it: of two redemptions of one code, exactly one gets true.
+	ConsumeAuthRequest(ctx context.Context, id string) (bool, error)
+}

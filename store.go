@@ -127,6 +127,7 @@ type Store interface {
 	SigningKeyStore
 	NonceStore
 	LoginStore
+	AuthRequestStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -88,13 +88,14 @@ func (s *Store) RotateRefresh(ctx context.Context, id, old, next string) (bool, 
 	return n == 1, err
 }
 
-// PurgeExpired deletes sessions and nonces that expired before cutoff and
+// PurgeExpired deletes sessions, nonces and authorization requests that expired before cutoff and
 // reports how many rows went.
 func (s *Store) PurgeExpired(ctx context.Context, cutoff time.Time) (int64, error) {
 	var e encoder
 	t := e.time(cutoff)
 	var total int64
-	for _, q := range []string{`DELETE FROM sessions WHERE expires_at < ?`, `DELETE FROM nonces WHERE expires_at < ?`} {
+	for _, q := range []string{`DELETE FROM sessions WHERE expires_at < ?`, `DELETE FROM nonces WHERE expires_at < ?`,
+		`DELETE FROM auth_requests WHERE expires_at < ?`} {
 		res, err := s.write.ExecContext(ctx, s.q(q), t)
 		if err != nil {
 			return total, fmt.Errorf("purge expired: %w", err)

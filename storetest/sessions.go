@@ -189,3 +189,72 @@ func assertNotInRows(t *testing.T, s eiam.Store, secret string) {
 		t.Errorf("%q is stored in clear", secret)
 	}
 }
+
+func testAuthRequests(t *testing.T, s eiam.Store) {
+	f := newFixture(t, s)
+	ctx := context.Background()
+	now := t0()
+	in := &eiam.AuthRequest{ID: eiam.NewID("ar"), InstanceID: f.inst, ClientID: "app_a",
+		RedirectURI: "https://rp.example/cb", Scopes: []string{"openid", "offline_access"}, State: "st", Nonce: "n",
+		ResponseType: "code", CodeChallenge: "abc", CodeChallengeMethod: "S256", LoginHint: "zhangsan",
+		CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+	if err := s.CreateAuthRequest(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetAuthRequest(ctx, in.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RedirectURI != in.RedirectURI || strings.Join(got.Scopes, " ") != "openid offline_access" ||
+		got.CodeChallenge != "abc" || got.Nonce != "n" || got.LoginHint != "zhangsan" || got.Done() ||
+		!got.ExpiresAt.Equal(in.ExpiresAt) {
+		t.Fatalf("auth request round trip: %+v", got)
+	}
+	if ok, err := s.SetAuthCode(ctx, in.ID, "code1"); err != nil || ok {
+		t.Fatalf("SetAuthCode before sign-in = %v, %v; want refused", ok, err)
+	}
+	if ok, err := s.CompleteAuthRequest(ctx, in.ID, "user_a", "sid_1", now.Add(time.Minute)); err != nil || !ok {
+		t.Fatalf("CompleteAuthRequest = %v, %v", ok, err)
+	}
+	if ok, _ := s.CompleteAuthRequest(ctx, in.ID, "user_b", "sid_2", now.Add(time.Minute)); ok {
+		t.Fatal("a completed request was completed again for another user")
+	}
+	if ok, err := s.SetAuthCode(ctx, in.ID, "code1"); err != nil || !ok {
+		t.Fatalf("SetAuthCode = %v, %v", ok, err)
+	}
+	if ok, _ := s.SetAuthCode(ctx, in.ID, "code2"); ok {
+		t.Fatal("a second code was attached to one request")
+	}
+	got, err = s.GetAuthRequestByCode(ctx, "code1")
+	if err != nil || got.ID != in.ID || got.UserID != "user_a" || got.SessionID != "sid_1" || !got.Done() {
+		t.Fatalf("GetAuthRequestByCode = %+v, %v", got, err)
+	}
+	if _, err := s.GetAuthRequestByCode(ctx, "code2"); eiam.ErrorCode(err) != eiam.ErrNotFound {
+		t.Fatalf("GetAuthRequestByCode(unknown) = %v", err)
+	}
+	// Two redemptions of one code race: exactly one consumes the request.
+	var wg sync.WaitGroup
+	var wins sync.Map
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.ConsumeAuthRequest(ctx, in.ID)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				wins.Store(i, true)
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	wins.Range(func(any, any) bool { n++; return true })
+	if n != 1 {
+		t.Fatalf("%d of 8 concurrent consumers won; want 1", n)
+	}
+	if _, err := s.GetAuthRequest(ctx, in.ID); eiam.ErrorCode(err) != eiam.ErrNotFound {
+		t.Fatalf("consumed request still readable: %v", err)
+	}
+}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) eiam.Store) {
 		{"SigningKeys", testSigningKeys},
 		{"Nonces", testNonces},
 		{"LoginFailures", testLoginFailures},
+		{"AuthRequests", testAuthRequests},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
