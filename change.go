@@ -180,4 +180,8 @@ type Commit struct {
 	SealedFields []string
 	Audit        AuditRecord
 	Event        ChangeEvent
+	// EndSessions revokes every session of the user in the same
+	// transaction: disabling a user ends their tokens for good, so that
+	// enabling them again does not revive the tokens issued before.
+	EndSessions bool
 }

@@ -127,6 +127,9 @@ type AuthRequest struct {
 	UserID    string
 	SessionID string
 	AuthTime  time.Time
+	// Redeemed is set when the code was exchanged; the request is kept
+	// until it expires so that a second exchange is recognised as replay.
+	Redeemed  bool
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
@@ -147,7 +150,7 @@ type AuthRequestStore interface {
 	SetAuthCode(ctx context.Context, id, codeHash string) (bool, error)
 	// GetAuthRequestByCode returns ErrNotFound when no request holds the code.
 	GetAuthRequestByCode(ctx context.Context, codeHash string) (*AuthRequest, error)
-	// ConsumeAuthRequest deletes a request and reports whether this call
-	// deleted it: of two redemptions of one code, exactly one gets true.
-	ConsumeAuthRequest(ctx context.Context, id string) (bool, error)
+	// RedeemAuthRequest marks a request's code redeemed and reports whether
+	// this call did: of two redemptions of one code, exactly one gets true.
+	RedeemAuthRequest(ctx context.Context, id string) (bool, error)
 }

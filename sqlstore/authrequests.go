@@ -42,7 +42,7 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r *eiam.AuthRequest) erro
 	return wrap(err, "create auth request %s", r.ID)
 }
 
-const authRequestColumns = `id, instance_id, client_id, request, user_id, session_id, auth_time, created_at, expires_at`
+const authRequestColumns = `id, instance_id, client_id, request, user_id, session_id, auth_time, redeemed, created_at, expires_at`
 
 // GetAuthRequest returns ErrNotFound when the request does not exist.
 func (s *Store) GetAuthRequest(ctx context.Context, id string) (*eiam.AuthRequest, error) {
@@ -60,7 +60,7 @@ func (s *Store) scanAuthRequest(row *sql.Row, id string) (*eiam.AuthRequest, err
 		params                    string
 		authTime, created, expire int64
 	)
-	err := row.Scan(&r.ID, &r.InstanceID, &r.ClientID, &params, &r.UserID, &r.SessionID, &authTime, &created, &expire)
+	err := row.Scan(&r.ID, &r.InstanceID, &r.ClientID, &params, &r.UserID, &r.SessionID, &authTime, &r.Redeemed, &created, &expire)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("auth_request", id)
 	}
@@ -94,10 +94,10 @@ func (s *Store) SetAuthCode(ctx context.Context, id, codeHash string) (bool, err
 	return affectedOne(res, err, "set code of auth request %s", id)
 }
 
-// ConsumeAuthRequest deletes the request; the row count says who won.
-func (s *Store) ConsumeAuthRequest(ctx context.Context, id string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, s.q(`DELETE FROM auth_requests WHERE id = ?`), id)
-	return affectedOne(res, err, "consume auth request %s", id)
+// RedeemAuthRequest marks the code redeemed; the row count says who won.
+func (s *Store) RedeemAuthRequest(ctx context.Context, id string) (bool, error) {
+	res, err := s.write.ExecContext(ctx, s.q(`UPDATE auth_requests SET redeemed = TRUE WHERE id = ? AND NOT redeemed`), id)
+	return affectedOne(res, err, "redeem auth request %s", id)
 }
 
 func affectedOne(res sql.Result, err error, format string, args ...any) (bool, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/eiam/eiam"
 )
@@ -133,6 +134,17 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 		}
 		if err := s.record(ctx, tx, c, u, u.Version, eiam.ActionUserUpdate, "user.updated"); err != nil {
 			return err
+		}
+		if c.EndSessions {
+			var e encoder
+			at := u.UpdatedAt
+			if at.IsZero() {
+				at = time.Now()
+			}
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE sessions SET revoked_at = ?
+				WHERE instance_id = ? AND user_id = ? AND revoked_at = 0`), e.time(at), instanceID, userID); err != nil {
+				return err
+			}
 		}
 		out = normalizeUser(u)
 		return nil

@@ -232,14 +232,14 @@ func testAuthRequests(t *testing.T, s eiam.Store) {
 	if _, err := s.GetAuthRequestByCode(ctx, "code2"); eiam.ErrorCode(err) != eiam.ErrNotFound {
 		t.Fatalf("GetAuthRequestByCode(unknown) = %v", err)
 	}
-	// Two redemptions of one code race: exactly one consumes the request.
+	// Redemptions of one code race: exactly one wins.
 	var wg sync.WaitGroup
 	var wins sync.Map
 	for i := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := s.ConsumeAuthRequest(ctx, in.ID)
+			ok, err := s.RedeemAuthRequest(ctx, in.ID)
 			if err != nil {
 				t.Error(err)
 			}
@@ -252,9 +252,45 @@ func testAuthRequests(t *testing.T, s eiam.Store) {
 	n := 0
 	wins.Range(func(any, any) bool { n++; return true })
 	if n != 1 {
-		t.Fatalf("%d of 8 concurrent consumers won; want 1", n)
+		t.Fatalf("%d of 8 concurrent redemptions won; want 1", n)
 	}
-	if _, err := s.GetAuthRequest(ctx, in.ID); eiam.ErrorCode(err) != eiam.ErrNotFound {
-		t.Fatalf("consumed request still readable: %v", err)
+	if got, err := s.GetAuthRequestByCode(ctx, "code1"); err != nil || !got.Redeemed {
+		t.Fatalf("a redeemed request must stay readable, marked, until it expires: %+v, %v", got, err)
+	}
+}
+
+// testEndSessions: a change that ends the user's sessions (disabling)
+// revokes them in its own transaction; other users' sessions live on.
+func testEndSessions(t *testing.T, s eiam.Store) {
+	f := newFixture(t, s)
+	ctx := context.Background()
+	u := f.create(t, f.user("ender"))
+	other := f.create(t, f.user("bystander"))
+	mk := func(userID string) string {
+		ss := &eiam.Session{ID: eiam.NewID("sid"), InstanceID: f.inst, Kind: eiam.SessionUser, UserID: userID,
+			ApplicationID: "a", CreatedAt: t0(), ExpiresAt: t0().Add(time.Hour)}
+		if err := s.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+		return ss.ID
+	}
+	mine, theirs := mk(u.ID), mk(other.ID)
+	_, err := s.UpdateUser(ctx, f.inst, u.ID, func(cur *eiam.User) (*eiam.Commit, error) {
+		next := cur.Clone()
+		next.Status = eiam.StatusDisabled
+		next.Version = cur.Version + 1
+		next.UpdatedAt = f.now()
+		c := commit(cur, next, eiam.ActionUserUpdate, "user.updated")
+		c.EndSessions = true
+		return c, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetSession(ctx, mine); got.Live(t0().Add(time.Minute)) {
+		t.Fatal("the disabled user's session is still live")
+	}
+	if got, _ := s.GetSession(ctx, theirs); !got.Live(t0().Add(time.Minute)) {
+		t.Fatal("another user's session was revoked")
 	}
 }

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) eiam.Store) {
 		{"Nonces", testNonces},
 		{"LoginFailures", testLoginFailures},
 		{"AuthRequests", testAuthRequests},
+		{"EndSessions", testEndSessions},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

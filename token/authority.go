@@ -74,6 +74,11 @@ func (a *Authority) Issuer(instanceID string) string {
 	return a.opts.PublicURL + "/instances/" + instanceID
 }
 
+// Lifetimes are the configured lifetimes of access and ID tokens.
+func (a *Authority) Lifetimes() (access, id time.Duration) {
+	return a.opts.AccessTTL, a.opts.IDTTL
+}
+
 // instanceOf returns the instance id an issuer names, or "".
 func (a *Authority) instanceOf(iss string) string {
 	prefix := a.opts.PublicURL + "/instances/"
@@ -224,7 +229,7 @@ func (a *Authority) issue(ctx context.Context, s *eiam.Session, use, typ string,
 	c := map[string]any{
 		"iss": a.Issuer(s.InstanceID), "sub": sub, "aud": s.ApplicationID,
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": exp.Unix(),
-		"jti": eiam.NewID("jti"), "sid": s.ID, "token_use": use, "client_id": s.ApplicationID,
+		"jti": NewTokenID(s.ID), "sid": s.ID, "token_use": use, "client_id": s.ApplicationID,
 	}
 	if len(s.Scopes) > 0 {
 		c["scope"] = strings.Join(s.Scopes, " ")
@@ -239,6 +244,19 @@ func (a *Authority) issue(ctx context.Context, s *eiam.Session, use, typ string,
 		return Issued{}, err
 	}
 	return Issued{Token: tok, ExpiresAt: exp}, nil
+}
+
+// NewTokenID returns a token id ("jti") that names the token's session:
+// "<sid>.<random>". Revocation (RFC 7009) and introspection learn a
+// token's session from its id, whichever door issued the token.
+func NewTokenID(sessionID string) string {
+	return sessionID + "." + strings.TrimPrefix(eiam.NewID("jti"), "jti_")
+}
+
+// SessionOfTokenID is the session a NewTokenID id names.
+func SessionOfTokenID(id string) string {
+	sid, _, _ := strings.Cut(id, ".")
+	return sid
 }
 
 // NewSecret returns an opaque secret bound to a session: "prefix_<sid>.<random>".

@@ -82,10 +82,25 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 	if want.Use != "" && c.Use != want.Use {
 		return nil, invalid("token use")
 	}
-	sid := c.SessionID
-	if sid == "" {
+	if c.SessionID == "" {
 		return nil, invalid("no session")
 	}
+	p, err := a.Session(ctx, c.SessionID, instanceID, c.Subject)
+	if err != nil {
+		return nil, err
+	}
+	p.Scopes, p.Claims = strings.Fields(c.Scope), c
+	return p, nil
+}
+
+// Session checks that session sid of the instance is live and may still
+// speak for subject: for a user session, that the user exists, is enabled
+// and has not changed password since the session began; for a client
+// session, that the application is not disabled. Every token check ends
+// here, so revocation, disabling and deletion take effect at once. The
+// Principal's Scopes are the session's.
+func (a *Authority) Session(ctx context.Context, sid, instanceID, subject string) (*Principal, error) {
+	now := a.opts.Clock()
 	s, err := a.store.GetSession(ctx, sid)
 	if err != nil {
 		if eiam.ErrorCode(err) == eiam.ErrNotFound {
@@ -98,11 +113,11 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 	}
 	p := &Principal{
 		InstanceID: instanceID, Kind: s.Kind, UserID: s.UserID, ApplicationID: s.ApplicationID,
-		SessionID: s.ID, Scopes: strings.Fields(c.Scope), Claims: c,
+		SessionID: s.ID, Scopes: s.Scopes,
 	}
 	switch s.Kind {
 	case eiam.SessionUser:
-		if c.Subject != s.UserID {
+		if subject != s.UserID {
 			return nil, invalid("subject")
 		}
 		u, err := a.store.GetUser(ctx, instanceID, s.UserID)
@@ -120,10 +135,15 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 		}
 		p.User = u
 	case eiam.SessionClient:
+		if subject != s.ApplicationID {
+			return nil, invalid("subject")
+		}
 		app, err := a.store.GetApplication(ctx, instanceID, s.ApplicationID)
 		if err != nil || app.Disabled {
 			return nil, invalid("application disabled")
 		}
+	default:
+		return nil, invalid("session kind")
 	}
 	return p, nil
 }

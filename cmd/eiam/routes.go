@@ -14,6 +14,7 @@ import (
 	"github.com/eiam/eiam/directory"
 	"github.com/eiam/eiam/httpserver"
 	"github.com/eiam/eiam/masterkey"
+	"github.com/eiam/eiam/oidcprovider"
 	"github.com/eiam/eiam/password"
 	"github.com/eiam/eiam/token"
 )
@@ -45,6 +46,13 @@ func routes(ctx context.Context, srv *httpserver.Server, store eiam.Store, key *
 
 	(&alibabadev.API{Directory: dir, Tokens: tokens, Store: store, Secrets: hasher, Log: log}).Routes(srv.Handle)
 	(&alibabarpc.API{Directory: dir, Store: store, Nonces: store, Log: log}).Routes(srv.Handle)
+
+	// OpenID Connect, one issuer per instance; the JWKS route above is more
+	// specific, so the keys keep their one handler.
+	srv.Handle(oidcprovider.Pattern, oidcprovider.New(oidcprovider.Options{
+		Store: store, Tokens: tokens, SignIn: signIn, Secrets: hasher,
+		CryptoKeySeed: []byte(key.BlindIndex("oidc", "openid provider code key")), Log: log,
+	}))
 	return tokens, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 
 	"github.com/eiam/eiam/httpserver"
@@ -56,6 +57,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if publicURL == "" {
 		publicURL = defaultPublicURL(ln.Addr())
 	}
+	// The OpenID Connect library logs through slog's default logger only;
+	// this keeps its lines in the server's format and destination.
+	slog.SetDefault(log)
 	if _, err := routes(ctx, srv, store, key, publicURL, log); err != nil {
 		ln.Close()
 		return err

@@ -11,6 +11,7 @@ CREATE TABLE auth_requests (
     session_id  TEXT NOT NULL,
     auth_time   BIGINT NOT NULL,
     code_hash   TEXT, -- NULL until a code is issued
+    redeemed    BOOLEAN NOT NULL DEFAULT FALSE,
     created_at  BIGINT NOT NULL,
     expires_at  BIGINT NOT NULL
 );
