@@ -464,7 +464,7 @@ func (s *Service) plan(cur *eiam.User, c *eiam.ProfileChange, defs map[string]*e
 		SealedFields: sealedFields(defs),
 		Audit:        audit(next, action, actor, origin, changes, next.Version, now),
 		Event:        event(next, typ, names, next.Version, now),
-		EndSessions:  cur != nil && cur.Status == eiam.StatusEnabled && next.Status == eiam.StatusDisabled,
+		EndSessions:  !creating && cur.Status == eiam.StatusEnabled && next.Status == eiam.StatusDisabled,
 	}, nil
 }
 
