@@ -35,7 +35,8 @@ type Options struct {
 	// vendors' samples).
 	AccessTTL time.Duration
 	IDTTL     time.Duration
-	// PublishAhead is how long a new key is published before it signs.
+	// PublishAhead is how long a new key is published before it signs (1 h
+	// when zero; negative: it signs at once).
 	PublishAhead time.Duration
 	// Leeway tolerates clock skew of relying parties and replicas.
 	Leeway time.Duration
@@ -59,8 +60,11 @@ func New(store Store, opts Options) *Authority {
 	if opts.IDTTL == 0 {
 		opts.IDTTL = 5 * time.Hour
 	}
-	if opts.PublishAhead == 0 {
+	switch {
+	case opts.PublishAhead == 0:
 		opts.PublishAhead = time.Hour
+	case opts.PublishAhead < 0:
+		opts.PublishAhead = 0
 	}
 	if opts.Leeway == 0 {
 		opts.Leeway = 30 * time.Second
@@ -118,11 +122,15 @@ func (a *Authority) EnsureKey(ctx context.Context) error {
 // until then have expired. No token in use is invalidated by a rotation.
 func (a *Authority) Rotate(ctx context.Context) (*eiam.SigningKey, error) {
 	now := a.opts.Clock().UTC()
-	k, err := newSigningKey(now, now.Add(a.opts.PublishAhead))
+	olds, err := a.store.ListSigningKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	olds, err := a.store.ListSigningKeys(ctx)
+	activeAt := now.Add(a.opts.PublishAhead)
+	if len(olds) == 0 {
+		activeAt = now // nothing signs yet, so nobody has to learn it first
+	}
+	k, err := newSigningKey(now, activeAt)
 	if err != nil {
 		return nil, err
 	}

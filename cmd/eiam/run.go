@@ -25,6 +25,7 @@ Usage:
   eiam serve [flags]          run the server (migrates the schema first)
   eiam migrate [flags]        bring the database schema up to date and exit
   eiam import [flags] FILE    apply a declarative JSON file; re-running it changes nothing
+  eiam keys list|rotate       show or rotate the keys that sign tokens
   eiam version                print the version
 
 Run "eiam COMMAND --help" for the flags of a command. Every flag also has an
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "import":
 		return importCmd(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		return version(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"io"
@@ -346,5 +348,78 @@ func TestDatabaseURLs(t *testing.T) {
 		if got := c.masterKeyPath(db); got != wantKey {
 			t.Errorf("%s: master key %s, want %s", tt.in, got, wantKey)
 		}
+	}
+}
+
+// TestKeysRotate: rotation publishes the new key before it signs and keeps
+// the old one until its tokens have expired; a missing master key is an
+// error, never a new key.
+func TestKeysRotate(t *testing.T) {
+	dir := t.TempDir()
+	db := testDB{url: "sqlite://" + filepath.Join(dir, "e.db"), keyFile: filepath.Join(dir, "master.key")}
+	if _, stderr, err := runCmd(t, append([]string{"import"}, append(db.flags(), quickstartFile)...)...); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	keys := func(args ...string) []string {
+		t.Helper()
+		out, stderr, err := runCmd(t, append(append([]string{"keys"}, args...), db.flags()...)...)
+		if err != nil {
+			t.Fatalf("keys %v: %v\n%s", args, err, stderr)
+		}
+		return strings.Split(strings.TrimSpace(out), "\n")
+	}
+	if got := keys("list"); len(got) != 1 {
+		t.Fatalf("keys list of a fresh database: %q, want only the header", got)
+	}
+	first := keys("rotate")
+	if len(first) != 3 || !strings.Contains(first[0], "signing from") {
+		t.Fatalf("first rotate: %q", first)
+	}
+	out := keys("rotate")
+	if len(out) != 4 {
+		t.Fatalf("second rotate: %q, want two keys", out)
+	}
+	oldRow, newRow := strings.Fields(out[2]), strings.Fields(out[3])
+	if oldRow[4] == "-" || newRow[4] != "-" {
+		t.Fatalf("after rotation the old key must retire and the new must not: %q", out)
+	}
+	signsFrom, _ := time.Parse(time.RFC3339, newRow[3])
+	if until := time.Until(signsFrom); until < 50*time.Minute {
+		t.Fatalf("the new key signs in %v; want it published about an hour first", until)
+	}
+
+	// A server signs with the old key and publishes both.
+	srv := startServer(t, db.flags()...)
+	defer srv.stop(t)
+	resp, err := http.Get(srv.base + "/instances/" + qsInstance + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jwks struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&jwks); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(jwks.Keys) != 2 {
+		t.Fatalf("JWKS publishes %d keys, want both", len(jwks.Keys))
+	}
+	c := &client{t: t, base: srv.base}
+	c.signIn()
+	header, _, _ := strings.Cut(c.authingTok, ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(header)
+	if !strings.Contains(string(raw), `"`+oldRow[0]+`"`) {
+		t.Fatalf("token header %s: want it signed by the active key %s", raw, oldRow[0])
+	}
+
+	_, stderr, err := runCmd(t, "keys", "rotate", "--database", db.url, "--master-key-file", filepath.Join(dir, "missing.key"))
+	if err == nil || !strings.Contains(stderr+err.Error(), "master key") {
+		t.Fatalf("rotate without the master key: %v %s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.key")); !os.IsNotExist(err) {
+		t.Fatal("keys rotate created a master key")
 	}
 }
