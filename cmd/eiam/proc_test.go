@@ -150,16 +150,25 @@ const procPublicURL = "http://eiam.test"
 // runs.
 func startProc(t *testing.T, db procDB) *proc {
 	t.Helper()
+	p, err := launchProc(t, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// launchProc is startProc for any goroutine: it returns its error.
+func launchProc(t *testing.T, db procDB) (*proc, error) {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--public-url", procPublicURL,
 		"--log-format", "json", "--log-level", "warn"}, db.flags()...)
 	p := &proc{cmd: exec.Command(eiamBinary(t), args...), stderr: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	addr := make(chan string, 1)
 	go func() {
@@ -176,13 +185,12 @@ func startProc(t *testing.T, db procDB) *proc {
 	t.Cleanup(func() { p.kill(t) })
 	select {
 	case p.base = <-addr:
-		return p
+		return p, nil
 	case <-p.exited:
-		t.Fatalf("eiam serve exited before listening: %v\nstderr:\n%s", p.err, p.stderr)
+		return nil, fmt.Errorf("eiam serve exited before listening: %v\nstderr:\n%s", p.err, p.stderr)
 	case <-time.After(60 * time.Second):
-		t.Fatalf("eiam serve did not listen within 60 s; stderr:\n%s", p.stderr)
+		return nil, fmt.Errorf("eiam serve did not listen within 60 s; stderr:\n%s", p.stderr)
 	}
-	return nil
 }
 
 // kill sends SIGKILL and waits for the process to exit. It fails the test
