@@ -77,6 +77,8 @@ type SigningKey struct {
 // SigningKeyStore keeps signing keys.
 type SigningKeyStore interface {
 	ListSigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// PutSigningKey stores a new key, or changes the ActiveAt and RetireAt
+	// of the key with k's ID; the private key of a stored key never changes.
 	PutSigningKey(ctx context.Context, k *SigningKey) error
 }
 

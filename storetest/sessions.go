@@ -89,10 +89,15 @@ func testSigningKeys(t *testing.T, s eiam.Store) {
 	if err := s.PutSigningKey(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	k.RetireAt = t0().Add(time.Hour)
-	if err := s.PutSigningKey(ctx, k); err != nil {
+	// Putting the key again changes its schedule only, never the private
+	// key: replicas creating the first key at once rely on that.
+	again := *k
+	again.RetireAt = t0().Add(time.Hour)
+	again.PrivateKeyPEM = "-----BEGIN PRIVATE KEY-----\nother-material\n-----END PRIVATE KEY-----\n"
+	if err := s.PutSigningKey(ctx, &again); err != nil {
 		t.Fatal(err)
 	}
+	k.RetireAt = again.RetireAt
 	list, err := s.ListSigningKeys(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -96,8 +96,19 @@ func (a *Authority) instanceOf(iss string) string {
 	return id
 }
 
+// FirstKeyID is the key id of the signing key EnsureKey creates in a
+// database that has none.
+const FirstKeyID = "k_first"
+
 // EnsureKey creates an immediately active signing key when there is none,
 // so a fresh server can sign at once.
+//
+// Replicas that start together on an empty database all try to create it.
+// The first key therefore has a fixed id and no activation time (active
+// from the start): the store keeps the private key of whichever insert came
+// first and changes only the schedule on the others, which is the same, so
+// every replica loads and signs with one key. With a key of its own each,
+// a replica would refuse the others' tokens until its ring next reloaded.
 func (a *Authority) EnsureKey(ctx context.Context) error {
 	keys, err := a.store.ListSigningKeys(ctx)
 	if err != nil {
@@ -106,11 +117,11 @@ func (a *Authority) EnsureKey(ctx context.Context) error {
 	if len(keys) > 0 {
 		return a.ring.load(ctx)
 	}
-	now := a.opts.Clock().UTC()
-	k, err := newSigningKey(now, now)
+	k, err := newSigningKey(a.opts.Clock().UTC(), time.Time{})
 	if err != nil {
 		return err
 	}
+	k.ID = FirstKeyID
 	if err := a.store.PutSigningKey(ctx, k); err != nil {
 		return fmt.Errorf("store first signing key: %w", err)
 	}

@@ -258,3 +258,50 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// lateReplica is the store as a replica sees it that listed the signing
+// keys just before another replica stored the first one: its first
+// ListSigningKeys answers that there are none.
+type lateReplica struct {
+	eiam.Store
+	listed bool
+}
+
+func (s *lateReplica) ListSigningKeys(ctx context.Context) ([]*eiam.SigningKey, error) {
+	if !s.listed {
+		s.listed = true
+		return nil, nil
+	}
+	return s.Store.ListSigningKeys(ctx)
+}
+
+// TestReplicasStartingTogetherShareOneKey starts two authorities on an
+// empty database as replicas that start at once do, both finding no key:
+// they end up with one key, and each accepts the other's tokens at once.
+func TestReplicasStartingTogetherShareOneKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s eiam.Store) {
+		e := setup(t, s) // the first replica
+		ctx := context.Background()
+		// The second starts a moment later, well within the time the
+		// first waits before it reloads its keys on meeting an unknown one.
+		e.now = e.now.Add(200 * time.Millisecond)
+		clock := func() time.Time { return e.now }
+		second := token.New(&lateReplica{Store: s}, token.Options{PublicURL: public, Clock: clock})
+		if err := second.EnsureKey(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if keys, err := s.ListSigningKeys(ctx); err != nil || len(keys) != 1 {
+			t.Errorf("%d signing keys (%v); want the one both replicas created", len(keys), err)
+		}
+		iss, err := second.IssueAccess(ctx, e.sess, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.auth.Verify(ctx, iss.Token, want); err != nil {
+			t.Errorf("the first replica refuses the second's token: %v", err)
+		}
+		if _, err := second.Verify(ctx, e.tok, want); err != nil {
+			t.Errorf("the second replica refuses the first's token: %v", err)
+		}
+	})
+}
