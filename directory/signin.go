@@ -44,6 +44,13 @@ type SignInStore interface {
 	LookupUser(ctx context.Context, instanceID string, c eiam.Claim) (*eiam.User, error)
 }
 
+// Rehasher upgrades a stored password hash to the current parameters; the
+// store implements it (sqlstore.Store.RehashPassword). It reports false
+// when the stored hash is no longer old.
+type Rehasher interface {
+	RehashPassword(ctx context.Context, instanceID, userID, old, next string) (bool, error)
+}
+
 // SignIn authenticates users by password with lockout. Failures of an
 // unknown user and of a wrong password are indistinguishable to the caller,
 // in message and in time.
@@ -52,6 +59,10 @@ type SignIn struct {
 	Passwords Verifier
 	Lockout   Lockout
 	Clock     eiam.Clock
+	// Rehash, when set with a Passwords that can also Hash, upgrades the
+	// hash of a password whose parameters are not the current ones, on
+	// the first sign-in that proves it.
+	Rehash Rehasher
 }
 
 // Authenticate finds the user by username, email or phone number and
@@ -83,9 +94,9 @@ func (s *SignIn) Authenticate(ctx context.Context, instanceID, login, pw string)
 		s.Passwords.Dummy(pw)
 		return nil, eiam.Errorf(eiam.ErrLocked, "username", "locked", "seconds", int(st.LockedUntil.Sub(t).Seconds())+1)
 	}
-	ok := false
+	ok, rehash := false, false
 	if u.PasswordHash != "" {
-		ok, _, err = s.Passwords.Verify(u.PasswordHash, pw)
+		ok, rehash, err = s.Passwords.Verify(u.PasswordHash, pw)
 		if err != nil {
 			ok = false
 		}
@@ -110,7 +121,26 @@ func (s *SignIn) Authenticate(ctx context.Context, instanceID, login, pw string)
 	if u.Status != eiam.StatusEnabled {
 		return nil, eiam.Errorf(eiam.ErrForbidden, "username", "forbidden")
 	}
+	if rehash {
+		s.rehash(ctx, u, pw)
+	}
 	return u, nil
+}
+
+// rehash upgrades u's password hash. It is best effort: the sign-in has
+// succeeded whatever happens here, and the next one tries again.
+func (s *SignIn) rehash(ctx context.Context, u *eiam.User, pw string) {
+	h, ok := s.Passwords.(PasswordHasher)
+	if !ok || s.Rehash == nil {
+		return
+	}
+	next, err := h.Hash(pw)
+	if err != nil {
+		return
+	}
+	if done, err := s.Rehash.RehashPassword(ctx, u.InstanceID, u.ID, u.PasswordHash, next); err == nil && done {
+		u.PasswordHash = next
+	}
 }
 
 func (s *SignIn) find(ctx context.Context, instanceID, login string) (*eiam.User, error) {

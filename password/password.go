@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -121,4 +122,38 @@ func decode(encoded string) (p Params, salt, key []byte, err error) {
 		return p, nil, nil, ErrMalformed
 	}
 	return p, salt, key, nil
+}
+
+// ParseParams reads parameters written as in a PHC hash, "m=19456,t=2,p=1"
+// (memory in KiB, passes, lanes); key and salt lengths stay the defaults.
+func ParseParams(s string) (Params, error) {
+	p := DefaultParams
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.ParseUint(v, 10, 32)
+		if !ok || err != nil || seen[k] {
+			return Params{}, fmt.Errorf("argon2id parameters %q: want m=KiB,t=passes,p=lanes", s)
+		}
+		seen[k] = true
+		switch k {
+		case "m":
+			p.Memory = uint32(n)
+		case "t":
+			p.Time = uint32(n)
+		case "p":
+			if n > 255 {
+				return Params{}, fmt.Errorf("argon2id lanes %d: at most 255", n)
+			}
+			p.Threads = uint8(n)
+		default:
+			return Params{}, fmt.Errorf("argon2id parameters %q: unknown %q; want m, t and p", s, k)
+		}
+	}
+	return p, p.Validate()
+}
+
+// String writes the parameters as ParseParams reads them.
+func (p Params) String() string {
+	return fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads)
 }

@@ -58,3 +58,32 @@ func TestMalformedAndHostileHashes(t *testing.T) {
 		t.Error("weak params accepted")
 	}
 }
+
+func TestParseParams(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Params
+		ok   bool
+	}{
+		{"m=19456,t=2,p=1", DefaultParams, true},
+		{"m=65536, t=3, p=4", Params{Memory: 65536, Time: 3, Threads: 4, KeyLen: 32, SaltLen: 16}, true},
+		{"t=4", Params{Memory: 19 * 1024, Time: 4, Threads: 1, KeyLen: 32, SaltLen: 16}, true},
+		{"m=1024,t=2,p=1", Params{}, false}, // weaker than the floor
+		{"m=19456,t=0,p=1", Params{}, false},
+		{"m=19456,x=2", Params{}, false},
+		{"m=19456,m=20000", Params{}, false},
+		{"m=lots", Params{}, false},
+		{"p=300", Params{}, false},
+		{"", Params{}, false},
+	} {
+		got, err := ParseParams(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
+			t.Errorf("ParseParams(%q) = %+v, %v; want %+v, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+		if tc.ok {
+			if back, _ := ParseParams(got.String()); back != got {
+				t.Errorf("String() of %+v does not parse back: %q", got, got.String())
+			}
+		}
+	}
+}

@@ -220,3 +220,13 @@ func (s *Store) ResetLogin(ctx context.Context, instanceID, userID string) error
 	_, err := s.write.ExecContext(ctx, s.q(`DELETE FROM login_failures WHERE instance_id = ? AND user_id = ?`), instanceID, userID)
 	return wrap(err, "reset login of %s", userID)
 }
+
+// RehashPassword replaces a user's password hash with one of the same
+// password under new parameters, when the stored hash is still old. It is
+// not a change of the user: no version, audit record or event, and
+// PasswordChangedAt stays, so no session ends.
+func (s *Store) RehashPassword(ctx context.Context, instanceID, userID, old, next string) (bool, error) {
+	res, err := s.write.ExecContext(ctx, s.q(`UPDATE users SET password_hash = ?
+		WHERE instance_id = ? AND id = ? AND password_hash = ?`), next, instanceID, userID, old)
+	return affectedOne(res, err, "rehash password of %s", userID)
+}

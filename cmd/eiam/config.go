@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/eiam/eiam/httpserver"
+	"github.com/eiam/eiam/password"
 )
 
 // setting is a string flag with an environment variable and a default.
@@ -174,6 +175,7 @@ type serveConfig struct {
 	publicURL      string
 	trustedProxies []netip.Prefix
 	importFile     string
+	argon2id       password.Params
 }
 
 const serveUsage = `Usage: eiam serve [flags]
@@ -191,6 +193,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	public := f.str("public-url", "EIAM_PUBLIC_URL", "", "URL clients reach the server at; OIDC issuers live under it (default http:// + the listening address)")
 	proxies := f.str("trusted-proxies", "EIAM_TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (default none)")
 	imp := f.str("import", "", "", "import this JSON file before serving")
+	argon := f.str("argon2id", "EIAM_ARGON2ID", password.DefaultParams.String(),
+		"argon2id parameters for new password hashes: m=KiB,t=passes,p=lanes; older hashes are upgraded at each user's next sign-in")
 	if err := f.parse(args, getenv); err != nil {
 		return nil, err
 	}
@@ -211,6 +215,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 			return nil, public.invalid("want an http or https URL such as https://iam.example.com")
 		}
 		cfg.publicURL = strings.TrimSuffix(public.value, "/")
+	}
+	if cfg.argon2id, err = password.ParseParams(argon.value); err != nil {
+		return nil, argon.invalid("%v", err)
 	}
 	if cfg.trustedProxies, err = httpserver.ParseTrustedProxies(proxies.value); err != nil {
 		return nil, proxies.invalid("%v", err)

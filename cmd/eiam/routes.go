@@ -23,8 +23,8 @@ import (
 // one directory service (the one update path) and one token authority, so
 // a change made through any door is the same change seen through every
 // other; /healthz and /metrics are the server's own.
-func routes(ctx context.Context, srv *httpserver.Server, store eiam.Store, key *masterkey.Key, publicURL string, log *slog.Logger) (*token.Authority, error) {
-	hasher, err := password.NewHasher(password.DefaultParams)
+func routes(ctx context.Context, srv *httpserver.Server, store eiam.Store, key *masterkey.Key, publicURL string, argon2id password.Params, log *slog.Logger) (*token.Authority, error) {
+	hasher, err := password.NewHasher(argon2id)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,8 @@ func routes(ctx context.Context, srv *httpserver.Server, store eiam.Store, key *
 	if err := tokens.EnsureKey(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	signIn := &directory.SignIn{Store: store, Passwords: hasher}
+	rehasher, _ := store.(directory.Rehasher)
+	signIn := &directory.SignIn{Store: store, Passwords: hasher, Rehash: rehasher}
 
 	(&bamboo.API{Directory: dir, SignIn: signIn, Tokens: tokens, Store: store, Log: log}).Routes(srv.Handle)
 

@@ -313,6 +313,10 @@ func TestUsageErrors(t *testing.T) {
 		{"bad public url", []string{"serve", "--public-url", "iam.example.com"}, nil, `for --public-url`},
 		{"bad trusted proxies", []string{"serve", "--trusted-proxies", "10.0.0.0/99"}, nil, `for --trusted-proxies`},
 		{"flag beats env", []string{"serve", "--addr", "nope"}, []string{"EIAM_ADDR", "127.0.0.1:0"}, `invalid value "nope" for --addr`},
+		{"weak argon2id", []string{"serve", "--argon2id", "m=1024,t=1,p=1"}, nil, `for --argon2id: argon2id memory must be at least`},
+		{"bad argon2id from env", []string{"serve"}, []string{"EIAM_ARGON2ID", "fast"}, `for EIAM_ARGON2ID`},
+		{"keys without subcommand", []string{"keys"}, nil, "list or rotate"},
+		{"keys bad publish-ahead", []string{"keys", "rotate", "--publish-ahead", "soon"}, nil, `for --publish-ahead`},
 		{"import without file", []string{"import"}, nil, "exactly one FILE"},
 		{"unknown flag", []string{"serve", "--adr", "x"}, nil, "flag provided but not defined: -adr"},
 	}

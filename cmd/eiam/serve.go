@@ -60,7 +60,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The OpenID Connect library logs through slog's default logger only;
 	// this keeps its lines in the server's format and destination.
 	slog.SetDefault(log)
-	if _, err := routes(ctx, srv, store, key, publicURL, log); err != nil {
+	if _, err := routes(ctx, srv, store, key, publicURL, cfg.argon2id, log); err != nil {
 		ln.Close()
 		return err
 	}
