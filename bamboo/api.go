@@ -106,6 +106,11 @@ func (a *API) wrap(h func(w http.ResponseWriter, r *http.Request, c *call) error
 				return
 			}
 			p, err := a.Tokens.Verify(r.Context(), raw, token.Expect{InstanceID: app.InstanceID, Audience: app.ID, Use: token.UseID})
+			if err == nil && (p.Kind != eiam.SessionUser || p.User == nil) {
+				// Only a user's session speaks for a user; an id token of
+				// any other session has no profile to read or change.
+				err = eiam.Errorf(eiam.ErrUnauthenticated, "id_token", "token_invalid")
+			}
 			if err != nil {
 				a.fail(w, r, c, err)
 				return
