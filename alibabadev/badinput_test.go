@@ -79,6 +79,10 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"user id token", "PATCH", me, userID.Token, patch, 401, "invalid_token", "invalid_token"},
 		{"client id token", "PATCH", me, clientID.Token, patch, 401, "invalid_token", "invalid_token"},
 
+		{"query names another user on patch", "PATCH", me + "?userId=" + wangwu.ID, tokA, patch, 400, bad, "invalid_request"},
+		{"query on get", "GET", me + "?withGroups=true", tokA, "", 400, bad, "invalid_request"},
+		{"query on an action", "POST", me + "/actions/disable?userId=" + wangwu.ID, tokA, "", 400, bad, "invalid_request"},
+
 		// Instance A's application token on instance B's paths and ids.
 		{"A's token patches B's user through B", "PATCH", lisiInB, tokA, patch, 401, "invalid_token", "invalid_token"},
 		{"A's token reads B's user through B", "GET", lisiInB, tokA, "", 401, "invalid_token", "invalid_token"},

@@ -83,6 +83,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		// name a user, and another user's username is taken.
 		{"body names another user by id", "POST", update, `{"id":"` + lisi.ID + `","name":"owned"}`, mine, "SDK.COMMON.1006"},
 		{"body names another user by user_id", "POST", update, `{"user_id":"` + lisi.ID + `","name":"owned"}`, mine, "SDK.COMMON.1006"},
+		{"query names another user", "POST", update + "?user_id=" + lisi.ID, `{"name":"owned"}`, mine, "SDK.COMMON.1006"},
 		{"another user's username", "POST", update, `{"user_name":"LISI","name":"owned"}`, mine, "SDK.COMMON.1006"},
 		{"a client session's id token", "POST", update, `{"name":"owned"}`, with(device(app), "Authorization", "Bearer "+clientID.Token), "SDK.COMMON.1005"},
 		{"a client session's id token reads nothing", "GET", profile, "", with(device(app), "Authorization", "Bearer "+clientID.Token), "SDK.COMMON.1005"},
