@@ -44,7 +44,7 @@ func (a *API) action(w http.ResponseWriter, r *http.Request) {
 		}, ScopeUserRead)
 		return
 	}
-	a.serve(w, r, act.h, act.scope)
+	a.serve(w, r, noQuery(act.h), act.scope)
 }
 
 // noBody accepts an empty body or {} (the SDK sends none).

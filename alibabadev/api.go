@@ -76,7 +76,9 @@ func (a *API) Routes(handle func(pattern string, h http.Handler)) {
 	const users = "/v2/{instanceId}/{applicationId}/users"
 	handle("POST /v2/{instanceId}/{applicationId}/oauth2/token", http.HandlerFunc(a.token))
 	handle("POST "+users, a.wrap(a.createUser, ScopeUserManage))
-	handle("GET "+users, a.wrap(a.listUsers, ScopeUserRead))
+	handle("GET "+users, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.serve(w, r, a.listUsers, ScopeUserRead) // reads its own query
+	}))
 	handle("GET "+users+"/{userId}", a.wrap(a.getUser, ScopeUserRead))
 	handle("PATCH "+users+"/{userId}", a.wrap(a.patchUser, ScopeUserManage))
 	handle("DELETE "+users+"/{userId}", a.wrap(a.deleteUser, ScopeUserManage))
@@ -95,11 +97,28 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
 
 // wrap authenticates a user-API request — a live access token of this
 // instance issued to the application in the path, carrying scope (or the
-// manage scope, which includes reading) — and renders errors.
+// manage scope, which includes reading) — refuses query parameters, which
+// the endpoint does not define, and renders errors.
 func (a *API) wrap(h handlerFunc, scope string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.serve(w, r, h, scope)
+		a.serve(w, r, noQuery(h), scope)
 	})
+}
+
+// noQuery refuses query parameters on an endpoint that defines none: they
+// would be ignored, while the caller believed (of a userId, say) that they
+// took effect.
+func noQuery(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c *call) error {
+		if r.URL.RawQuery == "" {
+			return h(w, r, c)
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil || len(q) == 0 {
+			return eiam.Errorf(eiam.ErrInvalid, "query", "invalid_format", "reason", "this endpoint takes no query parameters")
+		}
+		return eiam.Errorf(eiam.ErrUnknownField, slices.Sorted(maps.Keys(q))[0], "unknown_field")
+	}
 }
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, h handlerFunc, scope string) {

@@ -36,12 +36,13 @@ const (
 // env is a running developer API over a real SQLite store, directory and
 // token authority.
 type env struct {
-	t     *testing.T
-	srv   *httptest.Server
-	store testStore
-	dir   *directory.Service
-	user  *eiam.User // zhangsan, in instance A
-	userB *eiam.User // lisi, in instance B
+	t      *testing.T
+	srv    *httptest.Server
+	store  testStore
+	dir    *directory.Service
+	tokens *token.Authority
+	user   *eiam.User // zhangsan, in instance A
+	userB  *eiam.User // lisi, in instance B
 }
 
 func newEnv(t *testing.T) *env {
@@ -97,7 +98,7 @@ func newEnv(t *testing.T) *env {
 	api := &alibabadev.API{Directory: dir, Tokens: auth, Store: s, Secrets: h}
 	mux := http.NewServeMux()
 	api.Routes(func(p string, h http.Handler) { mux.Handle(p, h) })
-	e := &env{t: t, srv: httptest.NewServer(mux), store: s, dir: dir}
+	e := &env{t: t, srv: httptest.NewServer(mux), store: s, dir: dir, tokens: auth}
 	t.Cleanup(e.srv.Close)
 	e.user = e.create(instA, "zhangsan")
 	e.userB = e.create(instB, "lisi")

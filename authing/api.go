@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,10 +142,29 @@ func (a *API) wrap(h handlerFunc) http.Handler {
 			lang: i18n.Negotiate(r.Header.Get("x-authing-lang"), r.Header.Get("Accept-Language")),
 			orig: eiam.Origin{Dialect: "authing", RequestID: requestID(r), ClientIP: wire.ClientIP(r.Context())},
 		}
-		if err := h(w, r, c); err != nil {
+		err := refuseQuery(r)
+		if err == nil {
+			err = h(w, r, c)
+		}
+		if err != nil {
 			a.fail(w, r, c, err)
 		}
 	})
+}
+
+// refuseQuery refuses query parameters on a POST: every POST of this API
+// reads its parameters from the JSON body alone (and the management
+// signature covers only the body), so a parameter in the query — a userId,
+// say — would be ignored while the caller believed it took effect.
+func refuseQuery(r *http.Request) error {
+	if r.Method != http.MethodPost || r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || len(q) == 0 {
+		return eiam.Errorf(eiam.ErrInvalid, "query", "invalid_format", "reason", "a POST takes its parameters in the JSON body")
+	}
+	return eiam.Errorf(eiam.ErrUnknownField, slices.Sorted(maps.Keys(q))[0], "unknown_field")
 }
 
 // requestID is the server's request id; a handler mounted without the

@@ -68,12 +68,13 @@ func openStore(t *testing.T) testStore {
 // env is a running server with the Authing routes over a real SQLite
 // store, directory, sign-in and token authority.
 type env struct {
-	t     *testing.T
-	srv   *httptest.Server
-	store testStore
-	dir   *directory.Service
-	bob   *eiam.User
-	alice *eiam.User
+	t      *testing.T
+	srv    *httptest.Server
+	store  testStore
+	dir    *directory.Service
+	tokens *token.Authority
+	bob    *eiam.User
+	alice  *eiam.User
 }
 
 func newEnv(t *testing.T) *env {
@@ -138,7 +139,7 @@ func newEnv(t *testing.T) *env {
 		must(err)
 		return u
 	}
-	e := &env{t: t, store: st, dir: dir,
+	e := &env{t: t, store: st, dir: dir, tokens: auth,
 		bob: create("bob", "bob@example.com", "13800138000"), alice: create("alice", "alice@example.com", "13900139000")}
 	for _, k := range []*eiam.AccessKey{
 		{ID: akID, Secret: akSecret, Actions: []string{"eiam:*"}, Instances: []string{inst}},

@@ -12,7 +12,8 @@ import (
 // userCall authenticates a self-service call by its access token, sent in
 // Authorization bare (as the Node SDK does) or as "Bearer …". When
 // x-authing-app-id is sent, the token must have been issued to that
-// application (spec §2); otherwise the application is the token's.
+// application (spec §2); otherwise the application is the token's. When
+// x-authing-userpool-id is sent, it must be the token's instance.
 func (a *API) userCall(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		raw := wire.BearerToken(r.Header.Get("Authorization"))
@@ -39,6 +40,11 @@ func (a *API) userCall(h handlerFunc) handlerFunc {
 		// Only a user's own session may use these endpoints: a client
 		// token speaks for no user.
 		if p.Kind != eiam.SessionUser || p.User == nil || (c.app != nil && p.ApplicationID != c.app.ID) {
+			return invalid
+		}
+		// Guard and the mobile SDKs also name the user pool; a token is
+		// honoured only in its own.
+		if pool := strings.TrimSpace(r.Header.Get("x-authing-userpool-id")); pool != "" && pool != p.InstanceID {
 			return invalid
 		}
 		if c.app == nil {

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/eiam/eiam"
@@ -106,16 +109,40 @@ func (a *API) wrap(h func(w http.ResponseWriter, r *http.Request, c *call) error
 				return
 			}
 			p, err := a.Tokens.Verify(r.Context(), raw, token.Expect{InstanceID: app.InstanceID, Audience: app.ID, Use: token.UseID})
+			if err == nil && (p.Kind != eiam.SessionUser || p.User == nil) {
+				// Only a user's session speaks for a user; an id token of
+				// any other session has no profile to read or change.
+				err = eiam.Errorf(eiam.ErrUnauthenticated, "id_token", "token_invalid")
+			}
 			if err != nil {
 				a.fail(w, r, c, err)
 				return
 			}
 			c.user = p
 		}
-		if err := h(w, r, c); err != nil {
+		err = refuseQuery(r)
+		if err == nil {
+			err = h(w, r, c)
+		}
+		if err != nil {
 			a.fail(w, r, c, err)
 		}
 	})
+}
+
+// refuseQuery refuses query parameters on a POST: the family's POSTs take
+// their parameters from the body and headers alone, so a parameter in the
+// query (a user id, say) would be ignored while the caller believed it
+// took effect.
+func refuseQuery(r *http.Request) error {
+	if r.Method != http.MethodPost || r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || len(q) == 0 {
+		return eiam.Errorf(eiam.ErrInvalid, "query", "invalid_format", "reason", "parameters go in the JSON body")
+	}
+	return eiam.Errorf(eiam.ErrUnknownField, slices.Sorted(maps.Keys(q))[0], "unknown_field")
 }
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, c *call, err error) {

@@ -30,11 +30,12 @@ const (
 )
 
 type env struct {
-	t     *testing.T
-	srv   *httptest.Server
-	store eiam.Store
-	dir   *directory.Service
-	user  *eiam.User
+	t      *testing.T
+	srv    *httptest.Server
+	store  eiam.Store
+	dir    *directory.Service
+	tokens *token.Authority
+	user   *eiam.User
 }
 
 func setup(t *testing.T) *env {
@@ -73,7 +74,7 @@ func setup(t *testing.T) *env {
 	api.Routes(hs.Handle)
 	srv := httptest.NewServer(hs.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: st, dir: dir, user: u}
+	return &env{t: t, srv: srv, store: st, dir: dir, tokens: tokens, user: u}
 }
 
 // device are the seed's example device headers.

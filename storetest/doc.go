@@ -11,5 +11,8 @@
 // is set. CI sets CI=true and must set the DSN: then a missing DSN fails the
 // postgres subtests instead of skipping them.
 //
+// TakeSnapshot and Snapshot.Unchanged show that requests a test expects to
+// be refused changed nothing: no user, definition, audit record or event.
+//
 // BenchUpdateUser measures the one update path of the store.
 package storetest

@@ -231,3 +231,89 @@ func TestOneDirectoryAcrossDialects(t *testing.T) {
 		}
 	})
 }
+
+// TestTokensStayAtTheirDoor presents the tokens each door really issues at
+// the doors that must refuse them — a user's token does not administer the
+// directory, an application's token speaks for no user — and checks that
+// each is refused with that door's error and that nothing was changed.
+func TestTokensStayAtTheirDoor(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db testDB) {
+		srv := startServer(t, db.flags()...)
+		c := &client{t: t, base: srv.base}
+		c.signIn()
+		out := c.do("POST", "/api/v3/get-management-token", []byte(`{"accessKeyId":"`+qsAK+`","accessKeySecret":"`+qsSecret+`"}`),
+			map[string]string{"Content-Type": "application/json", "x-authing-userpool-id": qsInstance})
+		mgmtTok := out["data"].(map[string]any)["access_token"].(string)
+
+		bamboo := func(tok string) map[string]string { return bambooHeaders(tok) }
+		authingSelf := func(tok string) map[string]string {
+			return map[string]string{"x-authing-app-id": qsApp, "authorization": tok, "Content-Type": "application/json"}
+		}
+		authingAdmin := func(tok string) map[string]string {
+			return map[string]string{"Authorization": "Bearer " + tok, "x-authing-userpool-id": qsInstance, "Content-Type": "application/json"}
+		}
+		dev := func(tok string) map[string]string {
+			return map[string]string{"Authorization": "Bearer " + tok, "Content-Type": "application/json"}
+		}
+		const (
+			bambooUpdate  = "/api/v2/sdk/profile/update"
+			authingUpdate = "/api/v3/update-profile"
+			authingAdminU = "/api/v3/update-user"
+			devPatch      = "/v2/" + qsInstance + "/" + qsApp + "/users/" + qsUser
+		)
+		bambooBody, selfBody := `{"attr_nick_name":"owned"}`, `{"nickname":"owned"}`
+		adminBody, devBody := `{"userId":"`+qsUser+`","nickname":"owned"}`, `{"displayName":"owned"}`
+		for _, tc := range []struct {
+			name, method, path string
+			hdr                map[string]string
+			body               string
+			status             int
+			key                string // the member of the answer that names the error
+			want               any
+		}{
+			{"Authing access token at Bamboo", "POST", bambooUpdate, bamboo(c.authingTok), bambooBody, 400, "error_code", "SDK.COMMON.1005"},
+			{"application token at Bamboo", "POST", bambooUpdate, bamboo(c.devToken), bambooBody, 400, "error_code", "SDK.COMMON.1005"},
+			{"management token at Bamboo", "POST", bambooUpdate, bamboo(mgmtTok), bambooBody, 400, "error_code", "SDK.COMMON.1005"},
+			{"Bamboo id token at Authing self-service", "POST", authingUpdate, authingSelf(c.bambooToken), selfBody, 200, "statusCode", 401.0},
+			{"application token at Authing self-service", "POST", authingUpdate, authingSelf(c.devToken), selfBody, 200, "statusCode", 401.0},
+			{"management token at Authing self-service", "POST", authingUpdate, authingSelf(mgmtTok), selfBody, 200, "statusCode", 401.0},
+			{"Authing user token at Authing management", "POST", authingAdminU, authingAdmin(c.authingTok), adminBody, 200, "statusCode", 401.0},
+			{"Bamboo id token at Authing management", "POST", authingAdminU, authingAdmin(c.bambooToken), adminBody, 200, "statusCode", 401.0},
+			{"application token at Authing management", "POST", authingAdminU, authingAdmin(c.devToken), adminBody, 200, "statusCode", 401.0},
+			{"Authing user token at the developer API", "PATCH", devPatch, dev(c.authingTok), devBody, 403, "error", "insufficient_scope"},
+			{"Bamboo id token at the developer API", "PATCH", devPatch, dev(c.bambooToken), devBody, 401, "error", "invalid_token"},
+			{"management token at the developer API", "PATCH", devPatch, dev(mgmtTok), devBody, 401, "error", "invalid_token"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				req, err := http.NewRequest(tc.method, srv.base+tc.path, strings.NewReader(tc.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range tc.hdr {
+					req.Header.Set(k, v)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				raw, _ := io.ReadAll(resp.Body)
+				var got map[string]any
+				_ = json.Unmarshal(raw, &got)
+				if resp.StatusCode != tc.status || got[tc.key] != tc.want {
+					t.Errorf("HTTP %d %s; want %d with %s %v", resp.StatusCode, raw, tc.status, tc.key, tc.want)
+				}
+			})
+		}
+		if err := srv.stop(t); err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		recs, err := db.open(t).ListAudit(context.Background(), qsInstance, qsUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 1 {
+			t.Errorf("%d audit records, want only the import's", len(recs))
+		}
+	})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 )
 
 // caller runs one RPC action with flat parameters (CustomFields already
@@ -219,5 +220,111 @@ func TestWrongSecretIsRefused(t *testing.T) {
 		"InstanceId": instanceID, "UserId": userID})}, &dara.RuntimeOptions{})
 	if code := darabonbaCode(err); !strings.Contains(code, "Signature") {
 		t.Errorf("wrong secret: code %q (err %v), want a signature error", code, err)
+	}
+}
+
+// guideDarabonba is the migration guide's darabonba-openapi snippet: the
+// Config that points the client (and so the generated eiam-20211201 client,
+// which takes the same Config) at eiam, and one UpdateUser call.
+func guideDarabonba(eiamHost string) (map[string]interface{}, error) {
+	// docs:snippet rpc-darabonba-go
+	config := &openapiutil.Config{
+		AccessKeyId:     dara.String("LTAI5tExample000001"),
+		AccessKeySecret: dara.String("exampleSecret000000000000000001"),
+		Endpoint:        dara.String(eiamHost), // host[:port]; was eiam.cn-hangzhou.aliyuncs.com
+		Protocol:        dara.String("http"),   // "https" when eiam is served over TLS
+		// SignatureAlgorithm: dara.String("v2"), // V1 (HMAC-SHA1) instead of V3; both work
+	}
+	client, err := openapi.NewClient(config)
+	if err != nil {
+		return nil, err
+	}
+	params := &openapiutil.Params{
+		Action: dara.String("UpdateUser"), Version: dara.String("2021-12-01"), Protocol: dara.String("HTTPS"),
+		Pathname: dara.String("/"), Method: dara.String("POST"), AuthType: dara.String("AK"),
+		Style: dara.String("RPC"), ReqBodyType: dara.String("formData"), BodyType: dara.String("json"),
+	}
+	query := openapiutil.Query(map[string]interface{}{
+		"InstanceId":   "idaas_example01",
+		"UserId":       "user_zhangsan",
+		"DisplayName":  "Zhang San",
+		"CustomFields": []map[string]interface{}{{"FieldName": "age", "FieldValue": "42", "Operation": "replace"}},
+	})
+	res, err := client.CallApi(params, &openapiutil.OpenApiRequest{Query: query}, &dara.RuntimeOptions{})
+	// docs:end
+	return res, err
+}
+
+// guideCommonRequest is the migration guide's alibaba-cloud-sdk-go snippet.
+func guideCommonRequest(eiamHost string) (*responses.CommonResponse, error) {
+	// docs:snippet rpc-alibaba-cloud-sdk-go
+	client, err := sdk.NewClientWithAccessKey("cn-hangzhou", "LTAI5tExample000001", "exampleSecret000000000000000001")
+	if err != nil {
+		return nil, err
+	}
+	req := requests.NewCommonRequest()
+	req.Method = "POST"
+	req.Scheme = "http"   // "https" when eiam is served over TLS
+	req.Domain = eiamHost // host[:port]; was eiam.cn-hangzhou.aliyuncs.com
+	req.Product = "Eiam"
+	req.Version = "2021-12-01"
+	req.ApiName = "UpdateUser"
+	req.QueryParams["InstanceId"] = "idaas_example01"
+	req.QueryParams["UserId"] = "user_zhangsan"
+	req.FormParams["DisplayName"] = "Zhang San"
+	req.FormParams["CustomFields.1.FieldName"] = "age"
+	req.FormParams["CustomFields.1.FieldValue"] = "43"
+	req.FormParams["CustomFields.1.Operation"] = "replace"
+	res, err := client.ProcessCommonRequest(req)
+	// docs:end
+	return res, err
+}
+
+// TestGuideSnippets runs the guide's Go snippets against eiam and reads
+// back what each wrote.
+func TestGuideSnippets(t *testing.T) {
+	eiamHost := startEIAM(t)
+	read := func(call caller) user { return getUser(t, call, userID) }
+	client, err := openapi.NewClient(&openapiutil.Config{
+		AccessKeyId: dara.String(accessKey), AccessKeySecret: dara.String(secret),
+		Endpoint: dara.String(eiamHost), Protocol: dara.String("http"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(action string, params map[string]interface{}) (map[string]interface{}, error) {
+		p := &openapiutil.Params{
+			Action: dara.String(action), Version: dara.String("2021-12-01"), Protocol: dara.String("HTTPS"),
+			Pathname: dara.String("/"), Method: dara.String("POST"), AuthType: dara.String("AK"),
+			Style: dara.String("RPC"), ReqBodyType: dara.String("formData"), BodyType: dara.String("json"),
+		}
+		res, err := client.CallApi(p, &openapiutil.OpenApiRequest{Query: openapiutil.Query(params)}, &dara.RuntimeOptions{})
+		if err != nil {
+			return nil, err
+		}
+		body, _ := res["body"].(map[string]interface{})
+		return body, nil
+	}
+
+	res, err := guideDarabonba(eiamHost)
+	if err != nil {
+		t.Fatalf("darabonba snippet: %v", err)
+	}
+	if body, _ := res["body"].(map[string]interface{}); body["RequestId"] == nil {
+		t.Errorf("darabonba snippet: no RequestId in %v", res)
+	}
+	if u := read(call); u.DisplayName != "Zhang San" || u.field("age") != "42" {
+		t.Errorf("after the darabonba snippet: %+v", u)
+	}
+
+	cr, err := guideCommonRequest(eiamHost)
+	if err != nil {
+		t.Fatalf("alibaba-cloud-sdk-go snippet: %v", err)
+	}
+	if !cr.IsSuccess() || !strings.Contains(cr.GetHttpContentString(), "RequestId") {
+		t.Errorf("alibaba-cloud-sdk-go snippet: %d %s", cr.GetHttpStatus(), cr.GetHttpContentString())
+	}
+	if u := read(call); u.field("age") != "43" {
+		t.Errorf("after the alibaba-cloud-sdk-go snippet: %+v", u)
 	}
 }

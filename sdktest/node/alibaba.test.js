@@ -62,6 +62,39 @@ for (const method of ["GET", "POST"]) {
   });
 }
 
+test("pop-core RPCClient: the migration guide's calls", async (t) => {
+  const { base: EIAM_URL } = await start(t);
+  const { RPCClient } = PopCore;
+  // docs:snippet rpc-pop-core
+  const client = new RPCClient({
+    accessKeyId: "LTAI5tExample000001",
+    accessKeySecret: "exampleSecret000000000000000001",
+    endpoint: EIAM_URL, // was https://eiam.cn-hangzhou.aliyuncs.com
+    apiVersion: "2021-12-01",
+  });
+  await client.request("UpdateUser", {
+    InstanceId: "idaas_example01",
+    UserId: "user_zhangsan",
+    DisplayName: "Zhang San",
+    CustomFields: [{ FieldName: "age", FieldValue: "40", Operation: "replace" }],
+  }, { method: "POST" });
+  const { User } = await client.request("GetUser", { InstanceId: "idaas_example01", UserId: "user_zhangsan" });
+  // docs:end
+  assert.equal(User.DisplayName, "Zhang San");
+  assert.equal(age(User), "40", JSON.stringify(User.CustomFields));
+  // docs:snippet rpc-pop-core-errors
+  const err = await client.request("CreateUser", {
+    InstanceId: "idaas_example01",
+    Username: "zhangsan",
+    PrimaryOrganizationalUnitId: "ou_example_rd",
+  }, { method: "POST" }).catch((e) => e);
+  // err.code is "ResourceDuplicated.Username"; err.data holds the whole answer
+  // docs:end
+  assert.ok(err instanceof Error, "a duplicate username must throw");
+  assert.equal(err.code, "ResourceDuplicated.Username", `${err.code}: ${err.message}`);
+  assert.ok(err.data && err.data.RequestId, JSON.stringify(err.data));
+});
+
 test("pop-core RPCClient: a wrong secret is refused", async (t) => {
   const { base } = await start(t);
   const pop = new PopCore.RPCClient({ accessKeyId: qs.ak, accessKeySecret: "wrong", endpoint: base, apiVersion: "2021-12-01" });
@@ -122,3 +155,36 @@ for (const [scheme, extra] of [["V3", {}], ["V1", { signatureAlgorithm: "v2" }]]
       });
   });
 }
+
+test("openapi-client: the migration guide's calls", async (t) => {
+  const { port } = await start(t);
+  const EIAM_HOST = `127.0.0.1:${port}`;
+  const $OpenApi = OpenApi;
+  // docs:snippet rpc-openapi-client
+  const config = new $OpenApi.Config({
+    accessKeyId: "LTAI5tExample000001",
+    accessKeySecret: "exampleSecret000000000000000001",
+    endpoint: EIAM_HOST, // host[:port] only; was eiam.cn-hangzhou.aliyuncs.com
+    protocol: "http", // "https" when eiam is served over TLS
+  });
+  const client = new $OpenApi.default(config);
+  const params = new $OpenApi.Params({
+    action: "UpdateUser", version: "2021-12-01", protocol: "HTTPS", pathname: "/", method: "POST",
+    authType: "AK", style: "RPC", reqBodyType: "formData", bodyType: "json",
+  });
+  const query = OpenApiUtil.query({
+    InstanceId: "idaas_example01",
+    UserId: "user_zhangsan",
+    CustomFields: [{ FieldName: "age", FieldValue: "41", Operation: "replace" }],
+  });
+  const res = await client.callApi(params, new $OpenApi.OpenApiRequest({ query }), new TeaUtil.RuntimeOptions({}));
+  // docs:end
+  assert.equal(res.statusCode, 200);
+  assert.ok(res.body.RequestId, JSON.stringify(res.body));
+  const got = await client.callApi(new $OpenApi.Params({
+    action: "GetUser", version: "2021-12-01", protocol: "HTTPS", pathname: "/", method: "POST",
+    authType: "AK", style: "RPC", reqBodyType: "formData", bodyType: "json",
+  }), new $OpenApi.OpenApiRequest({ query: OpenApiUtil.query({ InstanceId: "idaas_example01", UserId: "user_zhangsan" }) }),
+  new TeaUtil.RuntimeOptions({}));
+  assert.equal(age(got.body.User), "41", JSON.stringify(got.body.User));
+});
