@@ -69,7 +69,9 @@ func load(ctx context.Context, t target, c int, d time.Duration) Result {
 				req, err := t.request(ctx, w, seq, rng)
 				if err != nil {
 					errs++
-					samplesOfErr = append(samplesOfErr, "build request: "+err.Error())
+					if len(samplesOfErr) < maxErrorSamples {
+						samplesOfErr = append(samplesOfErr, "build request: "+err.Error())
+					}
 					continue
 				}
 				began := time.Now()

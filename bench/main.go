@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -184,7 +185,7 @@ func Bench(ctx context.Context, cfg *Config, out io.Writer) (rep *Report, err er
 			return nil, err
 		}
 		done()
-		eiamBin, floorBin = cmp(eiamBin, built), cmp(floorBin, builtFloor)
+		eiamBin, floorBin = cmp.Or(eiamBin, built), cmp.Or(floorBin, builtFloor)
 	}
 
 	if cfg.Store == "postgres" {
@@ -267,13 +268,6 @@ func Bench(ctx context.Context, cfg *Config, out io.Writer) (rep *Report, err er
 	return rep, nil
 }
 
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 func writeRun(out io.Writer, r Run) {
 	for _, res := range []struct {
 		who string
@@ -328,7 +322,6 @@ func (r *Report) Summaries() []Summary {
 		for _, run := range runs {
 			s.EiamErrors += run.Eiam.Errors
 			s.FloorErrors += run.Floor.Errors
-			s.EiamRequests += run.Eiam.Requests
 		}
 		out = append(out, s)
 	}
