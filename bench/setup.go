@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -35,21 +36,10 @@ func buildBinaries(ctx context.Context, dir string) (eiamBin, floorBin string, e
 // writeImportFile writes an eiam import file with one instance, its
 // application and custom fields, an access key, and n users, the first
 // withPassword of which can sign in with benchPassword. (Only those get a
-// password: hashing one takes tens of milliseconds by design.)
-func writeImportFile(path string, n, withPassword int) error {
+// password: hashing one takes tens of milliseconds by design.) Users are
+// written one at a time, so that a million of them need little memory.
+func writeImportFile(path string, n, withPassword int) (err error) {
 	type obj = map[string]any
-	users := make([]obj, n)
-	for i := range users {
-		u := obj{
-			"id": userID(i), "username": username(i), "display_name": fmt.Sprintf("Bench User %d", i),
-			"nickname": username(i), "email": username(i) + "@bench.example.com", "email_verified": true,
-			"custom_fields": obj{customField: fmt.Sprintf("CC-%05d", i%100000), "age": fmt.Sprint(20 + i%40)},
-		}
-		if i < withPassword {
-			u["password"] = benchPassword
-		}
-		users[i] = u
-	}
 	file := obj{
 		"instances": []obj{{
 			"id": benchInstance, "name": "Benchmark Co",
@@ -62,15 +52,47 @@ func writeImportFile(path string, n, withPassword int) error {
 				"redirect_uris": []string{"http://127.0.0.1:9000/callback"},
 				"scopes":        []string{"urn:alibaba:idaas:scope:user:manager_all"},
 			}},
-			"users": users,
+			"users": []obj{},
 		}},
 		"access_keys": []obj{{"id": benchAK, "secret": benchAKSecret, "actions": []string{"eiam:*"}, "instances": []string{"*"}}},
 	}
-	b, err := json.Marshal(file)
+	skeleton, err := json.Marshal(file)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o600)
+	before, after, ok := bytes.Cut(skeleton, []byte(`"users":[]`))
+	if !ok {
+		return errors.New("import file skeleton has no users array")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, f.Close()) }()
+	w := bufio.NewWriter(f)
+	w.Write(before)
+	w.WriteString(`"users":[`)
+	for i := range n {
+		u := obj{
+			"id": userID(i), "username": username(i), "display_name": fmt.Sprintf("Bench User %d", i),
+			"nickname": username(i), "email": username(i) + "@bench.example.com", "email_verified": true,
+			"custom_fields": obj{customField: fmt.Sprintf("CC-%05d", i%100000), "age": fmt.Sprint(20 + i%40)},
+		}
+		if i < withPassword {
+			u["password"] = benchPassword
+		}
+		b, err := json.Marshal(u)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteString(",\n")
+		}
+		w.Write(b)
+	}
+	w.WriteString("]")
+	w.Write(after)
+	return w.Flush()
 }
 
 // databases are the two fresh databases of one benchmark run, as
