@@ -50,10 +50,12 @@ func routes(ctx context.Context, srv *httpserver.Server, store eiam.Store, key *
 
 	// OpenID Connect, one issuer per instance; the JWKS route above is more
 	// specific, so the keys keep their one handler.
-	srv.Handle(oidcprovider.Pattern, oidcprovider.New(oidcprovider.Options{
+	op := oidcprovider.New(oidcprovider.Options{
 		Store: store, Tokens: tokens, SignIn: signIn, Secrets: hasher,
 		CryptoKeySeed: []byte(key.BlindIndex("oidc", "openid provider code key")), Log: log,
-	}))
+	})
+	srv.Handle(oidcprovider.Pattern, op)
+	op.AppHostRoutes(srv.Handle)
 	return tokens, nil
 }
 

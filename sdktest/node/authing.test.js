@@ -144,3 +144,33 @@ test("ManagementClient: a key allowed on every instance names its pool by tenant
   const n = await noPool.updateUser({ userId: qs.userId, name: "nope" });
   assert.equal(n.statusCode, 400, JSON.stringify(n));
 });
+
+test("AuthenticationClient: refresh token, /oidc/me and revocation at the app host", async (t) => {
+  const { base } = await start(t);
+  const c = authClient(base);
+  const login = await c.signInByUsernamePassword({
+    username: qs.username, password: qs.password, options: { scope: "openid profile offline_access" },
+  });
+  assert.equal(login.statusCode, 200, JSON.stringify(login));
+  assert.ok(login.data.refresh_token, "refresh_token with offline_access: " + JSON.stringify(login.data));
+
+  // The sign-in's refresh token is redeemed at /oidc/token, rotating it.
+  const refreshed = await c.getNewAccessTokenByRefreshToken(login.data.refresh_token);
+  assert.ok(refreshed.access_token, JSON.stringify(refreshed));
+  assert.ok(refreshed.refresh_token && refreshed.refresh_token !== login.data.refresh_token, "rotated refresh token");
+
+  const me = await c.getUserInfoByAccessToken(refreshed.access_token);
+  assert.equal(me.sub, qs.userId, JSON.stringify(me));
+
+  // The new access token works at the Authing API too.
+  c.setAccessToken(refreshed.access_token);
+  const profile = await c.getProfile({});
+  assert.equal(profile.statusCode, 200, JSON.stringify(profile));
+
+  // Revoking the refresh token ends the session and every token of it.
+  assert.equal(await c.revokeToken(refreshed.refresh_token), true);
+  await assert.rejects(c.getUserInfoByAccessToken(refreshed.access_token));
+  const after = await c.getProfile({});
+  assert.notEqual(after.statusCode, 200, "get-profile after revocation: " + JSON.stringify(after));
+  await assert.rejects(c.getNewAccessTokenByRefreshToken(refreshed.refresh_token));
+});
