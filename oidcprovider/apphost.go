@@ -109,14 +109,8 @@ func (p *Provider) instanceOfToken(raw string) string {
 }
 
 func (p *Provider) forward(w http.ResponseWriter, r *http.Request, instanceID, path string) {
-	ip, err := p.instance(r.Context(), instanceID)
-	if err != nil {
-		if eiam.ErrorCode(err) == eiam.ErrNotFound {
-			writeError(w, http.StatusUnauthorized, oidc.ErrInvalidClient().WithDescription("unknown instance"))
-			return
-		}
-		p.opts.Log.Error("oidc app host", "instance", instanceID, "error", err)
-		writeError(w, http.StatusInternalServerError, oidc.ErrServerError())
+	ip := p.instanceOrError(w, r, instanceID, http.StatusUnauthorized)
+	if ip == nil {
 		return
 	}
 	r2 := r.Clone(r.Context())

@@ -103,14 +103,8 @@ const Pattern = "/instances/{instanceId}/"
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("instanceId")
 	prefix := "/instances/" + id
-	ip, err := p.instance(r.Context(), id)
-	if err != nil {
-		if eiam.ErrorCode(err) == eiam.ErrNotFound {
-			writeError(w, http.StatusNotFound, oidc.ErrInvalidRequest().WithDescription("no such instance"))
-			return
-		}
-		p.opts.Log.Error("oidc provider", "instance", id, "error", err)
-		writeError(w, http.StatusInternalServerError, oidc.ErrServerError())
+	ip := p.instanceOrError(w, r, id, http.StatusNotFound)
+	if ip == nil {
 		return
 	}
 	if strings.TrimPrefix(r.URL.Path, prefix) == "/login" {
@@ -163,6 +157,22 @@ func (p *Provider) instance(ctx context.Context, id string) (*instanceProvider, 
 	}
 	p.ops[id] = ip
 	return ip, nil
+}
+
+// instanceOrError returns the provider of an instance, or answers the
+// error (notFound for an unknown instance) and returns nil.
+func (p *Provider) instanceOrError(w http.ResponseWriter, r *http.Request, id string, notFound int) *instanceProvider {
+	ip, err := p.instance(r.Context(), id)
+	if err == nil {
+		return ip
+	}
+	if eiam.ErrorCode(err) == eiam.ErrNotFound {
+		writeError(w, notFound, oidc.ErrInvalidRequest().WithDescription("no such instance"))
+		return nil
+	}
+	p.opts.Log.Error("oidc provider", "instance", id, "error", err)
+	writeError(w, http.StatusInternalServerError, oidc.ErrServerError())
+	return nil
 }
 
 // writeError answers an OAuth error as JSON.

@@ -3,11 +3,9 @@ package storetest
 import (
 	"context"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -21,17 +19,7 @@ import (
 // as PostgresDSN does. prefix must be a lower-case SQL identifier.
 func PostgresDatabase(tb testing.TB, prefix string) string {
 	tb.Helper()
-	dsn := os.Getenv(EnvPostgresDSN)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is not set: CI must test PostgreSQL too", EnvPostgresDSN)
-		}
-		tb.Skipf("%s is not set; set it (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to test PostgreSQL", EnvPostgresDSN)
-	}
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		tb.Fatalf("%s: %v", EnvPostgresDSN, err)
-	}
+	dsn, cfg := postgresConfig(tb)
 	admin := stdlib.OpenDB(*cfg)
 	name := prefix + "_" + randomHex(8)
 	if _, err := admin.ExecContext(context.Background(), `CREATE DATABASE `+name); err != nil {

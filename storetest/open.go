@@ -75,17 +75,7 @@ func OpenPostgres(tb testing.TB) *sqlstore.Store {
 // as server replicas share a database.
 func PostgresDSN(tb testing.TB) string {
 	tb.Helper()
-	dsn := os.Getenv(EnvPostgresDSN)
-	if dsn == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is not set: CI must test PostgreSQL too", EnvPostgresDSN)
-		}
-		tb.Skipf("%s is not set; set it (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to test PostgreSQL", EnvPostgresDSN)
-	}
-	cfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		tb.Fatalf("%s: %v", EnvPostgresDSN, err)
-	}
+	dsn, cfg := postgresConfig(tb)
 	admin := stdlib.OpenDB(*cfg)
 	tb.Cleanup(func() { admin.Close() })
 	schema := "eiam_test_" + randomHex(8)
@@ -130,4 +120,22 @@ func randomHex(n int) string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return hex.EncodeToString(b)
+}
+
+// postgresConfig returns and parses EnvPostgresDSN; without it the test skips, or
+// fails when CI=true, since CI must test PostgreSQL.
+func postgresConfig(tb testing.TB) (string, *pgx.ConnConfig) {
+	tb.Helper()
+	dsn := os.Getenv(EnvPostgresDSN)
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("%s is not set: CI must test PostgreSQL too", EnvPostgresDSN)
+		}
+		tb.Skipf("%s is not set; set it (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to test PostgreSQL", EnvPostgresDSN)
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		tb.Fatalf("%s: %v", EnvPostgresDSN, err)
+	}
+	return dsn, cfg
 }
