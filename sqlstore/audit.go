@@ -50,11 +50,6 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, c *eiam.Commit, u *eiam.
 		version, at) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	if s.d.OrderOutbox != "" {
-		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (instance_id, user_id, type, version,
 		attributes, at) VALUES (`+placeholders(len(eventArgs))+`)`), eventArgs...); err != nil {
 		return fmt.Errorf("outbox: %w", err)

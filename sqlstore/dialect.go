@@ -24,11 +24,14 @@ type Dialect struct {
 	// changed (" FOR UPDATE"); empty when the transaction itself already
 	// excludes other writers (SQLite's BEGIN IMMEDIATE).
 	LockRow string
-	// OrderOutbox, when set, runs just before an outbox row is inserted and
-	// must serialize the rest of the transaction with every other writer of
-	// the outbox. Sequence numbers are drawn at insert time but become
-	// visible at commit; without this a reader polling "Seq > last seen"
-	// could see seq 7 committed before seq 6 and never see 6.
+	// OrderOutbox, when set, is the first statement of every batch of user
+	// writes (the only writers of the outbox) and must serialize the rest
+	// of the transaction with every other such batch, of any replica.
+	// Sequence numbers are drawn at insert time but become visible at
+	// commit; without this a reader polling "Seq > last seen" could see seq
+	// 7 committed before seq 6 and never see 6. Taken first, before any row
+	// lock, it also keeps two batches that lock the same users in different
+	// orders from deadlocking.
 	OrderOutbox string
 	// IsUniqueViolation reports whether err is a unique-constraint
 	// violation. Claims never rely on it (they use ON CONFLICT DO NOTHING

@@ -49,7 +49,7 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeUser(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
 			VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
 			append([]any{u.InstanceID, u.ID}, vals...)...)
@@ -76,7 +76,8 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 // the commit apply returns, all in one transaction.
 func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) (*eiam.User, error) {
 	var out *eiam.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeUser(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		out = nil
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
 			return err
@@ -146,7 +147,7 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 // DeleteUser locks the user's row, calls apply for the audit record and
 // event, and removes the user with its claims and memberships.
 func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeUser(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
 			return err
