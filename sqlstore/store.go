@@ -32,7 +32,7 @@ func New(d Dialect, write, read *sql.DB, key *masterkey.Key) *Store {
 		read = write
 	}
 	s := &Store{d: d, write: write, read: read, key: key}
-	s.gc = &committer{s: s}
+	s.gc = newCommitter(s)
 	return s
 }
 
