@@ -202,8 +202,10 @@ func (c *committer) commit(batch []*pending) {
 	for attempt := 1; ; attempt++ {
 		n, err := c.try(live, errs, once)
 		if err == nil {
-			c.batches.Add(1)
-			c.writes.Add(int64(n))
+			if n > 0 {
+				c.batches.Add(1)
+				c.writes.Add(int64(n))
+			}
 			break
 		}
 		if attempt < maxAttempts && c.s.retryable(err) {
