@@ -3,8 +3,10 @@ package directory_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -285,6 +287,8 @@ func TestCreateAppliesDefaultsAndRequiredFields(t *testing.T) {
 	})
 }
 
+// BenchmarkUpdateUser measures profile updates of one user from
+// GOMAXPROCS goroutines: the worst case for row locks.
 func BenchmarkUpdateUser(b *testing.B) {
 	storetest.EachB(b, func(b *testing.B, s eiam.Store) {
 		svc := newService(b, s)
@@ -298,6 +302,35 @@ func BenchmarkUpdateUser(b *testing.B) {
 				c := &eiam.ProfileChange{Attrs: map[eiam.Attribute]string{eiam.AttrNickname: fmt.Sprint("n", i)}}
 				if _, err := svc.UpdateUser(ctx, inst, u.ID, c, admin, origin); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkUpdateUserManyClients measures profile updates from 32 goroutines
+// per GOMAXPROCS, each updating a user of its own, as many HTTP clients do.
+func BenchmarkUpdateUserManyClients(b *testing.B) {
+	storetest.EachB(b, func(b *testing.B, s eiam.Store) {
+		const parallelism = 32
+		svc := newService(b, s)
+		users := make([]*eiam.User, parallelism*runtime.GOMAXPROCS(0))
+		for i := range users {
+			users[i] = create(b, svc, fmt.Sprint("bench", i))
+		}
+		var next atomic.Int64
+		ctx := context.Background()
+		b.SetParallelism(parallelism)
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			u := users[next.Add(1)-1]
+			i := 0
+			for pb.Next() {
+				i++
+				c := &eiam.ProfileChange{Attrs: map[eiam.Attribute]string{eiam.AttrNickname: fmt.Sprint("n", i)}}
+				if _, err := svc.UpdateUser(ctx, inst, u.ID, c, admin, origin); err != nil {
+					b.Error(err)
+					return
 				}
 			}
 		})

@@ -68,8 +68,16 @@ func Dialect() sqlstore.Dialect {
 		Name:               "postgres",
 		DollarPlaceholders: true,
 		LockRow:            " FOR UPDATE",
-		// The key is the outbox table's own oid, so stores in different
-		// schemas (tests) do not wait for each other.
+		// Group commit (see sqlstore's committer): the statement phase of
+		// a batch holds a session lock keyed by the users table's oid, the
+		// commit phase a transaction lock keyed by the outbox table's, so
+		// stores in different schemas (tests) do not wait for each other.
+		// Measured on 2 cores against one transaction per write (which
+		// also serialized writers, from the outbox lock to the end of the
+		// COMMIT's sync), batches are several times faster with 64
+		// clients; see docs/architecture.md.
+		BatchLock:         `SELECT pg_advisory_lock('users'::regclass::oid::bigint)`,
+		BatchUnlock:       `SELECT pg_advisory_unlock('users'::regclass::oid::bigint)`,
 		OrderOutbox:       `SELECT pg_advisory_xact_lock('outbox'::regclass::oid::bigint)`,
 		IsUniqueViolation: func(err error) bool { return code(err) == uniqueViolation },
 		IsRetryable: func(err error) bool {

@@ -6,7 +6,9 @@
 // kill -9. Writes go through one connection whose transactions begin
 // IMMEDIATE, so writers queue in Go instead of failing with SQLITE_BUSY,
 // and a transaction that reads and then writes (UpdateUser) holds the write
-// lock from its first statement. busy_timeout covers another process on the
+// lock from its first statement. Concurrent user writes share one such
+// transaction and one sync (group commit, see package sqlstore), which is
+// what makes SQLite's single writer fast under many clients. busy_timeout covers another process on the
 // same file, such as "eiam import" next to a running server. Reads use a
 // separate pool of read-only connections that WAL lets run beside the
 // writer. Foreign keys are enforced.

@@ -96,7 +96,10 @@ func Dialect() sqlstore.Dialect {
 		panic(err) // the directory is embedded; Sub fails only on a bad name
 	}
 	return sqlstore.Dialect{
-		Name:              "sqlite",
+		Name: "sqlite",
+		// IMMEDIATE: a transaction that reads and then writes never has
+		// to upgrade its lock.
+		Begin:             "BEGIN IMMEDIATE",
 		IsUniqueViolation: isUniqueViolation,
 		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
 		Goose:             goose.DialectSQLite3,

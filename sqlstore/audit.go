@@ -3,16 +3,17 @@ package sqlstore
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/eiam/eiam"
 )
 
-// record writes the audit record and outbox event of a commit. Fields the
-// caller left empty are filled from the user the commit is about.
-func (s *Store) record(ctx context.Context, tx *sql.Tx, c *eiam.Commit, u *eiam.User, version int64, action, typ string) error {
+// record writes the audit record of a commit and leaves its outbox event
+// for the batch to insert. Fields the caller left empty are filled from the
+// user the commit is about.
+func (s *Store) record(ctx context.Context, tx *writeTx, c *eiam.Commit, u *eiam.User, version int64, action, typ string) error {
 	a, ev := c.Audit, c.Event
 	if a.ID == "" {
 		a.ID = eiam.NewID("aud")
@@ -50,13 +51,30 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, c *eiam.Commit, u *eiam.
 		version, at) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	if s.d.OrderOutbox != "" {
-		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
+	tx.events = append(tx.events, eventArgs)
+	return nil
+}
+
+// outboxColumns are the columns of an outbox row record leaves.
+const outboxColumns = 6
+
+// insertEvents writes the outbox rows of a batch, in order, in one
+// statement.
+func (s *Store) insertEvents(ctx context.Context, tx querier, events [][]any) error {
+	if len(events) == 0 {
+		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (instance_id, user_id, type, version,
-		attributes, at) VALUES (`+placeholders(len(eventArgs))+`)`), eventArgs...); err != nil {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO outbox (instance_id, user_id, type, version, attributes, at) VALUES `)
+	args := make([]any, 0, len(events)*outboxColumns)
+	for i, ev := range events {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(" + placeholders(outboxColumns) + ")")
+		args = append(args, ev...)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(q.String()), args...); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	return nil

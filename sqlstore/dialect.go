@@ -24,11 +24,23 @@ type Dialect struct {
 	// changed (" FOR UPDATE"); empty when the transaction itself already
 	// excludes other writers (SQLite's BEGIN IMMEDIATE).
 	LockRow string
-	// OrderOutbox, when set, runs just before an outbox row is inserted and
-	// must serialize the rest of the transaction with every other writer of
-	// the outbox. Sequence numbers are drawn at insert time but become
-	// visible at commit; without this a reader polling "Seq > last seen"
-	// could see seq 7 committed before seq 6 and never see 6.
+	// Begin begins a write transaction ("BEGIN" when empty).
+	Begin string
+	// BatchLock and BatchUnlock, when set, take and release a lock held
+	// by one connection at a time, across every replica, for the statement
+	// phase of a batch of user writes (see committer): no two batches then
+	// take row locks at once, so none waits for another in a cycle. The
+	// lock must outlive a rollback (a session lock), and BatchUnlock must
+	// not fail when it is not held. With them, a replica overlaps the
+	// statements of its next batch with the COMMIT of the previous one.
+	BatchLock, BatchUnlock string
+	// OrderOutbox, when set, runs after the statements of a batch of user
+	// writes (the only writers of the outbox), just before its outbox rows
+	// are inserted, and must serialize the rest of the transaction with
+	// every other such batch, of any replica. Sequence numbers are drawn at
+	// insert time but become visible at commit; without this a reader
+	// polling "Seq > last seen" could see seq 7 committed before seq 6 and
+	// never see 6.
 	OrderOutbox string
 	// IsUniqueViolation reports whether err is a unique-constraint
 	// violation. Claims never rely on it (they use ON CONFLICT DO NOTHING

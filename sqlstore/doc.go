@@ -42,17 +42,43 @@
 //
 // # Changes
 //
-// CreateUser, UpdateUser and DeleteUser each run in one write transaction
-// that writes the user, the difference between Commit.OldClaims and
-// Commit.Claims, one audit_log row and one outbox row; a failure writes
-// nothing. UpdateUser and DeleteUser read the current row under a lock
-// (SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
-// excludes other writers), call the caller's apply with a copy, and write
-// with "WHERE version = current" as a second guard. Transactions the
-// database aborts for deadlock or serialization are run again, apply
-// included. Commit sequence numbers of the outbox become visible in order
-// (see Dialect.OrderOutbox), so a consumer polling ListEvents with the last
-// Seq it saw misses nothing.
+// CreateUser, UpdateUser and DeleteUser each write the user, the difference
+// between Commit.OldClaims and Commit.Claims, one audit_log row and one
+// outbox row, all or nothing. UpdateUser and DeleteUser read the current row
+// under a lock (SELECT … FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE
+// already excludes other writers), call the caller's apply with a copy, and
+// write with "WHERE version = current" as a second guard. Commit sequence
+// numbers of the outbox become visible in order (see Dialect.OrderOutbox),
+// so a consumer polling ListEvents with the last Seq it saw misses nothing.
+//
+// # Group commit
+//
+// These user writes share transactions: each is queued, and a runner
+// goroutine takes every write queued (at most 128), opens one transaction,
+// runs each write in a SAVEPOINT of its own, inserts the batch's outbox rows
+// in one statement, commits once and only then answers each caller. A write
+// that fails (apply's error, a claim already taken, a version that does not
+// follow, a panic in apply) is rolled back to its savepoint and fails alone;
+// the others commit. Writes of one user in one batch run in the order they
+// were queued, each seeing the one before. When the COMMIT fails, every
+// write of the batch gets the error and none is acknowledged; when the
+// database aborted the transaction for deadlock or serialization, the whole
+// batch runs again, apply included. While one batch commits, and waits for
+// its sync, the next one queues: a write alone commits at once, many share
+// one sync, with no timer. Durability is the database's: a write is
+// acknowledged after the COMMIT that covers it returned, with SQLite in WAL
+// mode with synchronous=FULL and PostgreSQL with synchronous commit. A
+// caller whose context ends while its write is queued gets the context's
+// error and the write is dropped; once a batch has taken a write, its
+// caller waits for the write's true outcome.
+//
+// A batch runs its writes (the statement phase, which takes row locks)
+// while holding Dialect.BatchLock, then releases it, takes
+// Dialect.OrderOutbox, inserts the outbox rows and commits (the commit
+// phase). So one batch at a time, across replicas, takes row locks, and no
+// two batches wait for each other in a cycle; on PostgreSQL the next batch
+// runs its statements while the previous one commits. CommitStats counts
+// batches and writes.
 //
 // Errors of the domain (not found, conflict, invalid cursor) are
 // *eiam.Error; an error of apply is returned exactly as apply returned it;

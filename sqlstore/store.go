@@ -17,6 +17,8 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	key   *masterkey.Key
+	// gc commits user writes in groups.
+	gc *committer
 }
 
 var _ eiam.Store = (*Store)(nil)
@@ -29,7 +31,9 @@ func New(d Dialect, write, read *sql.DB, key *masterkey.Key) *Store {
 	if read == nil {
 		read = write
 	}
-	return &Store{d: d, write: write, read: read, key: key}
+	s := &Store{d: d, write: write, read: read, key: key}
+	s.gc = newCommitter(s)
+	return s
 }
 
 // Migrate brings the schema to the newest version embedded in the binary.
@@ -94,6 +98,9 @@ func (s *Store) Close() error {
 // inspect what is stored.
 func (s *Store) DB() *sql.DB { return s.write }
 
+// DialectName names the database: "sqlite", "postgres".
+func (s *Store) DialectName() string { return s.d.Name }
+
 // Tables lists the tables of the store's schema.
 func (s *Store) Tables(ctx context.Context) ([]string, error) {
 	rows, err := s.write.QueryContext(ctx, s.d.TablesQuery)
@@ -126,11 +133,17 @@ const maxAttempts = 4
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.tryTx(ctx, fn)
-		var ce callerError
-		if err == nil || attempt == maxAttempts || s.d.IsRetryable == nil || errors.As(err, &ce) || !s.d.IsRetryable(err) {
+		if err == nil || attempt == maxAttempts || !s.retryable(err) {
 			return err
 		}
 	}
+}
+
+// retryable reports whether err is the database's, not a caller's, and
+// says only that a transaction lost a race.
+func (s *Store) retryable(err error) bool {
+	var ce callerError
+	return s.d.IsRetryable != nil && !errors.As(err, &ce) && s.d.IsRetryable(err)
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {

@@ -50,7 +50,7 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 	if err != nil {
 		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
 			VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
 			append([]any{u.InstanceID, u.ID}, vals...)...)
@@ -77,7 +77,8 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 // the commit apply returns, all in one transaction.
 func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) (*eiam.User, error) {
 	var out *eiam.User
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error {
+		out = nil
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
 			return err
@@ -158,7 +159,7 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 // DeleteUser locks the user's row, calls apply for the audit record and
 // event, and removes the user with its claims and memberships.
 func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error {
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
 			return err
@@ -190,7 +191,7 @@ func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply
 
 // lockUser reads a user inside a write transaction, locking its row where
 // the dialect needs that.
-func (s *Store) lockUser(ctx context.Context, tx *sql.Tx, instanceID, userID string) (*eiam.User, error) {
+func (s *Store) lockUser(ctx context.Context, tx querier, instanceID, userID string) (*eiam.User, error) {
 	u, err := s.scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
 		FROM users u WHERE u.instance_id = ? AND u.id = ?`+s.d.LockRow), instanceID, userID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -210,7 +211,7 @@ func userNotFound(id string) error {
 // transaction, and the statement that lost names the claim's kind exactly.
 // Claims go in a fixed order so that two transactions never wait for each
 // other's claims in opposite orders.
-func (s *Store) addClaims(ctx context.Context, tx *sql.Tx, instanceID, userID string, claims []eiam.Claim) error {
+func (s *Store) addClaims(ctx context.Context, tx querier, instanceID, userID string, claims []eiam.Claim) error {
 	for _, c := range sortedClaims(claims) {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO user_claims (instance_id, kind, value, user_id)
 			VALUES (?, ?, ?, ?) ON CONFLICT (instance_id, kind, value) DO NOTHING`),
@@ -277,7 +278,7 @@ func units(u *eiam.User) []string {
 	return out
 }
 
-func (s *Store) addUnits(ctx context.Context, tx *sql.Tx, u *eiam.User) error {
+func (s *Store) addUnits(ctx context.Context, tx querier, u *eiam.User) error {
 	for _, ou := range units(u) {
 		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO user_ous (instance_id, ou_id, user_id) VALUES (?, ?, ?)`),
 			u.InstanceID, ou, u.ID); err != nil {
@@ -287,7 +288,7 @@ func (s *Store) addUnits(ctx context.Context, tx *sql.Tx, u *eiam.User) error {
 	return nil
 }
 
-func (s *Store) removeUnits(ctx context.Context, tx *sql.Tx, instanceID, userID string) error {
+func (s *Store) removeUnits(ctx context.Context, tx querier, instanceID, userID string) error {
 	_, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_ous WHERE instance_id = ? AND user_id = ?`), instanceID, userID)
 	return err
 }

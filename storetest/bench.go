@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -10,8 +11,9 @@ import (
 
 // BenchUpdateUser measures UpdateUser as the directory calls it (one
 // attribute and one custom field changed, claims unchanged, audit record and
-// event written): "serial" from one goroutine, and "parallel" from
-// b.RunParallel goroutines each updating a user of its own.
+// event written): "serial" from one goroutine, "parallel" from
+// b.RunParallel goroutines each updating a user of its own, and
+// "parallel32" from 32 such goroutines per GOMAXPROCS, as many clients do.
 func BenchUpdateUser(b *testing.B, open func(b *testing.B) eiam.Store) {
 	b.Run("serial", func(b *testing.B) {
 		f := newFixture(b, open(b))
@@ -26,12 +28,18 @@ func BenchUpdateUser(b *testing.B, open func(b *testing.B) eiam.Store) {
 			}
 		}
 	})
-	b.Run("parallel", func(b *testing.B) {
+	parallel := func(b *testing.B, p int) {
 		f := newFixture(b, open(b))
+		users := make([]*eiam.User, p*runtime.GOMAXPROCS(0))
+		for i := range users {
+			users[i] = f.create(b, f.user(fmt.Sprint("bench", i)))
+		}
 		var next atomic.Int64
 		b.ReportAllocs()
+		b.SetParallelism(p)
+		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
-			u := f.create(b, f.user(fmt.Sprint("bench", next.Add(1))))
+			u := users[next.Add(1)-1]
 			i := 0
 			for pb.Next() {
 				i++
@@ -44,5 +52,7 @@ func BenchUpdateUser(b *testing.B, open func(b *testing.B) eiam.Store) {
 				}
 			}
 		})
-	})
+	}
+	b.Run("parallel", func(b *testing.B) { parallel(b, 1) })
+	b.Run("parallel32", func(b *testing.B) { parallel(b, 32) })
 }

@@ -109,7 +109,9 @@ func TestServe(t *testing.T) {
 		t.Errorf("metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	for _, want := range []string{"# TYPE go_goroutines gauge", "process_start_time_seconds",
-		`eiam_http_requests_total{method="GET",route="GET /healthz",status="200"}`} {
+		`eiam_http_requests_total{method="GET",route="GET /healthz",status="200"}`,
+		// The imported user was one commit of one write.
+		"eiam_store_commits_total 1\n", "eiam_store_committed_writes_total 1\n", "eiam_store_queued_writes 0\n"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}

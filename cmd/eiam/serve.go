@@ -40,9 +40,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	reg := httpserver.NewRegistry()
+	if err := registerStoreMetrics(reg, store); err != nil {
+		return err
+	}
 	srv, err := httpserver.New(httpserver.Options{
 		Logger:         log,
-		Registry:       httpserver.NewRegistry(),
+		Registry:       reg,
 		Health:         store,
 		TrustedProxies: cfg.trustedProxies,
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/eiam/eiam/postgres"
 	"github.com/eiam/eiam/sqlite"
 	"github.com/eiam/eiam/sqlstore"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // loadMasterKey reads the master key, creating one with a warning when the
@@ -52,6 +53,31 @@ func openStore(ctx context.Context, db database, key *masterkey.Key) (*sqlstore.
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	return s, nil
+}
+
+// registerStoreMetrics exposes the group committer's counters: the mean
+// batch size is rate(eiam_store_committed_writes_total) /
+// rate(eiam_store_commits_total).
+func registerStoreMetrics(reg prometheus.Registerer, s *sqlstore.Store) error {
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "eiam_store_commits_total",
+			Help: "Transactions of user writes committed (each one sync).",
+		}, func() float64 { return float64(s.CommitStats().Batches) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "eiam_store_committed_writes_total",
+			Help: "User writes (create, update, delete) committed; they share the commits.",
+		}, func() float64 { return float64(s.CommitStats().Writes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "eiam_store_queued_writes",
+			Help: "User writes waiting for the next commit.",
+		}, func() float64 { return float64(s.CommitStats().Queued) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // describe names the database for logs without credentials.

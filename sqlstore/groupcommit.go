@@ -1,0 +1,395 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// maxBatch bounds how many user writes share one transaction, so that one
+// batch holds its locks for a bounded time and a failed COMMIT fails a
+// bounded number of requests.
+const maxBatch = 128
+
+// userWrite is the work of one CreateUser, UpdateUser or DeleteUser inside a
+// batch's transaction. It must not have effects outside the transaction:
+// it may be run again after a rollback.
+type userWrite func(ctx context.Context, w *writeTx) error
+
+// querier runs statements: a transaction, or the connection of a batch.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// writeTx is the connection whose transaction a user write runs in, and
+// what the write leaves for the end of its batch.
+type writeTx struct {
+	*sql.Conn
+	// events are the argument lists of the write's outbox rows, which the
+	// batch inserts together after Dialect.OrderOutbox.
+	events [][]any
+}
+
+// writeUser runs w in a write transaction shared with other user writes and
+// returns once that transaction is durable, or w's changes are rolled back.
+func (s *Store) writeUser(ctx context.Context, w userWrite) error {
+	return s.gc.do(ctx, w)
+}
+
+// States of a pending write.
+const (
+	queued    int32 = iota // waiting for the committer
+	taken                  // in a batch: the committer will answer it
+	abandoned              // its caller left before the committer took it
+)
+
+// pending is a user write waiting in the committer's queue.
+type pending struct {
+	ctx   context.Context
+	w     userWrite
+	state atomic.Int32
+	// done receives the outcome exactly once, after the COMMIT that makes
+	// the write durable or once it is known the write will not commit.
+	done chan error
+}
+
+// committer implements group commit. User writes queue; a runner
+// goroutine takes every write queued (at most maxBatch), runs each in a
+// savepoint of one transaction, commits once, and only then answers each
+// of them. While a batch commits (and waits for its sync) the next one
+// queues, so the batch size follows the load with no timer: a write alone
+// commits at once; under load, many writes share one sync.
+//
+// A batch has two phases. In its statement phase it runs the writes, which
+// lock user rows and claims; in its commit phase it inserts the batch's
+// outbox rows and commits. Only one batch is in its statement phase at a
+// time, across replicas too where the dialect has BatchLock, so two
+// batches never wait for each other's row locks in a cycle: a batch in its
+// statement phase may wait for one in its commit phase, which waits for
+// nothing but the outbox order and its sync. Where the dialect has
+// BatchLock (PostgreSQL), a second runner starts the next batch's
+// statements while the previous batch commits, as separate transactions
+// on several connections used to overlap; SQLite has one writer
+// connection, and one runner.
+type committer struct {
+	s       *Store
+	runners int // at most this many batches in flight
+
+	mu        sync.Mutex
+	queue     []*pending
+	running   int  // runner goroutines
+	statement bool // a batch of this process is in its statement phase
+
+	batches atomic.Int64 // transactions committed
+	writes  atomic.Int64 // writes they committed
+}
+
+func newCommitter(s *Store) *committer {
+	c := &committer{s: s, runners: 1}
+	if s.d.BatchLock != "" {
+		c.runners = 2
+	}
+	return c
+}
+
+// do queues w and waits for its outcome. If ctx ends while w is still
+// queued, w is dropped and ctx's error returned. Once the committer has
+// taken w, do returns w's true outcome: a caller is never told that a
+// write failed that then commits.
+func (c *committer) do(ctx context.Context, w userWrite) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := &pending{ctx: ctx, w: w, done: make(chan error, 1)}
+	c.mu.Lock()
+	c.queue = append(c.queue, p)
+	c.startLocked()
+	c.mu.Unlock()
+	var err error
+	select {
+	case err = <-p.done:
+	case <-ctx.Done():
+		if p.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		err = <-p.done
+	}
+	var wp *writePanic
+	if errors.As(err, &wp) {
+		// Panic on the caller's goroutine, where its recovery (an HTTP
+		// server's, say) expects it, not on the committer's.
+		panic(wp.value)
+	}
+	return err
+}
+
+// startLocked starts a runner when writes wait, no batch of this process is
+// in its statement phase, and fewer than c.runners run. c.mu is held.
+func (c *committer) startLocked() {
+	if len(c.queue) == 0 || c.statement || c.running == c.runners {
+		return
+	}
+	c.running++
+	c.statement = true
+	go c.run()
+}
+
+// run commits batches while writes wait and no other runner has started the
+// next batch. It is started owning the statement phase.
+func (c *committer) run() {
+	for {
+		c.mu.Lock()
+		n := min(len(c.queue), maxBatch)
+		if n == 0 {
+			c.statement = false
+			c.running--
+			c.queue = nil
+			c.mu.Unlock()
+			return
+		}
+		batch := c.queue[:n:n]
+		c.queue = c.queue[n:]
+		c.mu.Unlock()
+
+		c.commit(batch)
+
+		c.mu.Lock()
+		if c.statement || len(c.queue) == 0 {
+			c.running--
+			c.mu.Unlock()
+			return
+		}
+		c.statement = true
+		c.mu.Unlock()
+	}
+}
+
+// statementsDone ends this process's statement phase: the next batch may
+// begin.
+func (c *committer) statementsDone() {
+	c.mu.Lock()
+	c.statement = false
+	c.startLocked()
+	c.mu.Unlock()
+}
+
+// commit runs one batch and answers each of its writes. A write that fails
+// on its own (apply's error, a claim taken, a version that does not
+// follow, a panic) is rolled back to its savepoint and the others go on.
+// When the transaction fails as a whole (the COMMIT, a lost connection),
+// no write is acknowledged; when it failed only because of concurrency
+// (deadlock, serialization), the whole batch runs again.
+func (c *committer) commit(batch []*pending) {
+	once := sync.OnceFunc(c.statementsDone)
+	defer once()
+	live := batch[:0]
+	for _, p := range batch {
+		if p.state.CompareAndSwap(queued, taken) {
+			live = append(live, p)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	errs := make([]error, len(live))
+	for attempt := 1; ; attempt++ {
+		n, err := c.try(live, errs, once)
+		if err == nil {
+			if n > 0 {
+				c.batches.Add(1)
+				c.writes.Add(int64(n))
+			}
+			break
+		}
+		if attempt < maxAttempts && c.s.retryable(err) {
+			continue
+		}
+		// A write that failed on its own keeps its own error; none of the
+		// others is written.
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		break
+	}
+	for i, p := range live {
+		p.done <- errs[i]
+	}
+}
+
+// try runs the writes in one transaction, setting errs[i] to the failure of
+// a write that failed on its own (nil for the others), and commits. It
+// returns how many writes committed, or what made the whole transaction
+// fail. endStatements is called when the statement phase ends.
+//
+// The transaction is begun and ended with statements on a connection of
+// its own rather than with database/sql's Tx, so that its first statements
+// travel together in one round trip, and so that a COMMIT that fails but
+// leaves the transaction open (SQLite, for a deferred constraint) is rolled
+// back before the connection goes back to the pool.
+func (c *committer) try(live []*pending, errs []error, endStatements func()) (committed int, err error) {
+	d := &c.s.d
+	clear(errs)
+	// No caller's context: one caller leaving must not abort the others'
+	// transaction.
+	ctx := context.Background()
+	conn, err := c.s.write.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	open, locked := false, false // a transaction is open; BatchLock is held
+	defer func() {
+		var err error
+		if open {
+			_, err = conn.ExecContext(ctx, `ROLLBACK`)
+		}
+		if locked && err == nil {
+			_, err = conn.ExecContext(ctx, d.BatchUnlock)
+		}
+		if err != nil {
+			// Closing the connection ends both.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		conn.Close()
+	}()
+	begin := cmp.Or(d.Begin, `BEGIN`)
+	if d.BatchLock != "" {
+		begin += "; " + d.BatchLock
+		locked = true
+	}
+	open = true
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	// Each write runs in savepoint w, unless it is alone: then its failure
+	// rolls back the transaction. The savepoint of the previous write is
+	// released in the statement that opens the next one (one round trip,
+	// not two), and the COMMIT releases the last.
+	var events [][]any
+	savepoint := ""
+	if len(live) > 1 {
+		savepoint = `SAVEPOINT w`
+	}
+	for i, p := range live {
+		errs[i] = p.ctx.Err() // a caller that left before its turn is skipped
+		if errs[i] != nil {
+			continue
+		}
+		wt := &writeTx{Conn: conn}
+		werr, fatal := inSavepoint(wt, p, savepoint, c.s.retryable)
+		if savepoint != "" {
+			savepoint = `RELEASE SAVEPOINT w; SAVEPOINT w`
+		}
+		if fatal != nil {
+			return 0, fatal
+		}
+		if errs[i] = werr; werr == nil {
+			events = append(events, wt.events...)
+			committed++
+		}
+	}
+	if committed == 0 {
+		endStatements()
+		return 0, nil
+	}
+	// The writes hold their row locks until the COMMIT; the next batch may
+	// run its statements meanwhile.
+	end := []string{}
+	if locked {
+		end = append(end, d.BatchUnlock)
+	}
+	if d.OrderOutbox != "" {
+		end = append(end, d.OrderOutbox)
+	}
+	if len(end) > 0 {
+		if _, err := conn.ExecContext(ctx, strings.Join(end, "; ")); err != nil {
+			return 0, fmt.Errorf("outbox order: %w", err)
+		}
+		locked = false
+	}
+	endStatements()
+	if err := c.s.insertEvents(ctx, conn, events); err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		// The transaction may still be open (SQLite keeps it open when a
+		// deferred constraint fails); the deferred ROLLBACK ends it.
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	open = false
+	return committed, nil
+}
+
+// inSavepoint runs p's write, after the statement savepoint (none when
+// empty), which opens savepoint w. err is the write's own failure, after
+// which its changes are rolled back to w and the transaction goes on; fatal
+// is a failure of the transaction as a whole, including one that retryable
+// says is worth running again. Without a savepoint every failure of the
+// write is its own and ends the transaction: the write is alone in it.
+func inSavepoint(wt *writeTx, p *pending, savepoint string, retryable func(error) bool) (err, fatal error) {
+	ctx := context.WithoutCancel(p.ctx)
+	if savepoint != "" {
+		if _, err := wt.ExecContext(ctx, savepoint); err != nil {
+			return nil, fmt.Errorf("savepoint: %w", err)
+		}
+	}
+	err = runWrite(ctx, wt, p.w)
+	switch {
+	case err == nil:
+		return nil, nil
+	case retryable(err):
+		// Rolling back this write alone would keep the locks of the
+		// writes before it, which the other party may be waiting for.
+		return nil, err
+	case savepoint == "":
+		return err, nil
+	}
+	if _, err := wt.ExecContext(ctx, `ROLLBACK TO SAVEPOINT w`); err != nil {
+		return nil, fmt.Errorf("rollback to savepoint: %w", err)
+	}
+	return err, nil
+}
+
+// runWrite runs w, turning a panic into an error that do re-raises on the
+// caller's goroutine: a panicking apply must not take the committer, and
+// every other write of its batch, down with it.
+func runWrite(ctx context.Context, wt *writeTx, w userWrite) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &writePanic{v}
+		}
+	}()
+	return w(ctx, wt)
+}
+
+// writePanic carries a panic of a write to its caller.
+type writePanic struct{ value any }
+
+func (p *writePanic) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// CommitStats counts the work of the group committer.
+type CommitStats struct {
+	// Batches is the number of transactions committed.
+	Batches int64
+	// Writes is the number of user writes they committed; Writes/Batches is
+	// the mean batch size.
+	Writes int64
+	// Queued is the number of writes waiting for a batch now.
+	Queued int
+}
+
+// CommitStats returns the group committer's counters.
+func (s *Store) CommitStats() CommitStats {
+	s.gc.mu.Lock()
+	queued := len(s.gc.queue)
+	s.gc.mu.Unlock()
+	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued}
+}
