@@ -98,6 +98,7 @@ func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:              "sqlite",
 		IsUniqueViolation: isUniqueViolation,
+		PrepareReads:      true,
 		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
 		Goose:             goose.DialectSQLite3,
 		Migrations:        sub,

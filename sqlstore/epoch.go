@@ -17,7 +17,7 @@ var _ eiam.EpochStore = (*Store)(nil)
 // read of a one-row table, cheap enough for every request.
 func (s *Store) SecurityEpoch(ctx context.Context) (int64, error) {
 	var v int64
-	if err := s.read.QueryRowContext(ctx, `SELECT value FROM security_epoch WHERE id = 1`).Scan(&v); err != nil {
+	if err := s.queryRow(ctx, `SELECT value FROM security_epoch WHERE id = 1`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read security epoch: %w", err)
 	}
 	return v, nil
