@@ -115,6 +115,20 @@ type AuditStore interface {
 	ListEvents(ctx context.Context, after int64, limit int) ([]*ChangeEvent, error)
 }
 
+// EpochStore counts the changes that can make what a server keeps in memory
+// stale, so that several servers on one database can cache and still see
+// every such change at once.
+type EpochStore interface {
+	// SecurityEpoch returns a counter that grows, in the same transaction,
+	// with every change that can end a token's validity — a session
+	// revoked; a user disabled, deleted or given a new password — and with
+	// every write or removal of an application, access key or custom field
+	// definition. Other changes (profile updates, refresh-token rotation,
+	// new sessions) leave it alone. Rows of those kinds read after the
+	// counter read N are current for as long as it still reads N.
+	SecurityEpoch(ctx context.Context) (int64, error)
+}
+
 // Store is everything a server needs from its database.
 type Store interface {
 	UserStore
@@ -128,6 +142,7 @@ type Store interface {
 	NonceStore
 	LoginStore
 	AuthRequestStore
+	EpochStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	Close() error

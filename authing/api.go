@@ -85,8 +85,8 @@ type API struct {
 // Routes registers the dialect's routes with handle.
 func (a *API) Routes(handle func(pattern string, h http.Handler)) {
 	handle("POST /api/v3/signin", a.wrap(a.signin))
-	handle("GET /api/v3/get-profile", a.wrap(a.userCall(a.getProfile)))
-	handle("POST /api/v3/update-profile", a.wrap(a.userCall(a.updateProfile)))
+	handle("GET /api/v3/get-profile", a.wrap(a.userCall(a.getProfile, true)))
+	handle("POST /api/v3/update-profile", a.wrap(a.userCall(a.updateProfile, false)))
 
 	handle("POST /api/v3/get-management-token", a.wrap(a.managementToken))
 	handle("GET /api/v3/get-user", a.wrap(a.adminCall("eiam:GetUser", a.getUser)))

@@ -13,15 +13,16 @@ import (
 // Authorization bare (as the Node SDK does) or as "Bearer …". When
 // x-authing-app-id is sent, the token must have been issued to that
 // application (spec §2); otherwise the application is the token's. When
-// x-authing-userpool-id is sent, it must be the token's instance.
-func (a *API) userCall(h handlerFunc) handlerFunc {
+// x-authing-userpool-id is sent, it must be the token's instance. With
+// profile set, the user's current profile is read into c.user.User.
+func (a *API) userCall(h handlerFunc, profile bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c *call) error {
 		raw := wire.BearerToken(r.Header.Get("Authorization"))
 		if raw == "" {
 			return eiam.Errorf(eiam.ErrUnauthenticated, "Authorization", "required")
 		}
 		invalid := eiam.Errorf(eiam.ErrUnauthenticated, "access_token", "token_invalid")
-		want := token.Expect{Use: token.UseAccess}
+		want := token.Expect{Use: token.UseAccess, User: profile}
 		if id := strings.TrimSpace(r.Header.Get("x-authing-app-id")); id != "" {
 			app, err := a.Store.FindApplicationByClientID(r.Context(), id)
 			if err != nil {
@@ -39,7 +40,7 @@ func (a *API) userCall(h handlerFunc) handlerFunc {
 		}
 		// Only a user's own session may use these endpoints: a client
 		// token speaks for no user.
-		if p.Kind != eiam.SessionUser || p.User == nil || (c.app != nil && p.ApplicationID != c.app.ID) {
+		if p.Kind != eiam.SessionUser || (c.app != nil && p.ApplicationID != c.app.ID) {
 			return invalid
 		}
 		// Guard and the mobile SDKs also name the user pool; a token is
@@ -97,15 +98,20 @@ func (a *API) updateProfile(w http.ResponseWriter, r *http.Request, c *call) err
 	if err := checkCustomData(change, defs); err != nil {
 		return err
 	}
-	u := c.user.User
 	// An empty update returns the profile without writing a version or an
 	// audit record that would record nothing.
-	if !change.Empty() {
+	var u *eiam.User
+	if change.Empty() {
+		u, err = a.Directory.GetUser(r.Context(), c.user.InstanceID, c.user.UserID)
+		if eiam.ErrorCode(err) == eiam.ErrNotFound {
+			return eiam.Errorf(eiam.ErrUnauthenticated, "access_token", "token_invalid")
+		}
+	} else {
 		actor := eiam.Actor{Kind: eiam.ActorSelf, ID: c.user.UserID, ApplicationID: c.app.ID}
 		u, err = a.Directory.UpdateUser(r.Context(), c.user.InstanceID, c.user.UserID, change, actor, c.orig)
-		if err != nil {
-			return err
-		}
+	}
+	if err != nil {
+		return err
 	}
 	return ok(w, c, EncodeUser(u, defs, View{CustomData: true}))
 }

@@ -55,11 +55,20 @@ type API struct {
 
 // Routes registers the dialect's routes with handle.
 func (a *API) Routes(handle func(pattern string, h http.Handler)) {
-	handle("POST /api/v2/sdk/login", a.wrap(a.login, false))
-	handle("POST /api/v2/sdk/sso/session-token/id-token", a.wrap(a.refreshIDToken, false))
-	handle("GET /api/v2/sdk/profile", a.wrap(a.getProfile, true))
-	handle("POST /api/v2/sdk/profile/update", a.wrap(a.updateProfile, true))
+	handle("POST /api/v2/sdk/login", a.wrap(a.login, noToken))
+	handle("POST /api/v2/sdk/sso/session-token/id-token", a.wrap(a.refreshIDToken, noToken))
+	handle("GET /api/v2/sdk/profile", a.wrap(a.getProfile, userProfile))
+	handle("POST /api/v2/sdk/profile/update", a.wrap(a.updateProfile, userToken))
 }
+
+// needs says what a route requires of the caller's id_token.
+type needs int
+
+const (
+	noToken     needs = iota // sign-in: no token
+	userToken                // a live session of a user
+	userProfile              // that, and the user's current profile in call.user.User
+)
 
 // call is one authenticated request's context.
 type call struct {
@@ -72,7 +81,7 @@ type call struct {
 // wrap checks what every request of the family needs — X-client-id, the
 // device headers, the application, and for user calls the id_token — and
 // renders errors in Bamboo's shape.
-func (a *API) wrap(h func(w http.ResponseWriter, r *http.Request, c *call) error, needsUser bool) http.Handler {
+func (a *API) wrap(h func(w http.ResponseWriter, r *http.Request, c *call) error, need needs) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &call{lang: i18n.Negotiate(r.Header.Get("X-L"), r.Header.Get("Accept-Language"))}
 		clientID := r.Header.Get("X-client-id")
@@ -102,14 +111,15 @@ func (a *API) wrap(h func(w http.ResponseWriter, r *http.Request, c *call) error
 				"X-agent":                 r.Header.Get("X-agent"),
 			},
 		}
-		if needsUser {
+		if need != noToken {
 			raw := wire.BearerToken(r.Header.Get("Authorization"))
 			if raw == "" {
 				a.fail(w, r, c, eiam.Errorf(eiam.ErrMissing, "Authorization", "required"))
 				return
 			}
-			p, err := a.Tokens.Verify(r.Context(), raw, token.Expect{InstanceID: app.InstanceID, Audience: app.ID, Use: token.UseID})
-			if err == nil && (p.Kind != eiam.SessionUser || p.User == nil) {
+			p, err := a.Tokens.Verify(r.Context(), raw, token.Expect{InstanceID: app.InstanceID, Audience: app.ID, Use: token.UseID,
+				User: need == userProfile})
+			if err == nil && p.Kind != eiam.SessionUser {
 				// Only a user's session speaks for a user; an id token of
 				// any other session has no profile to read or change.
 				err = eiam.Errorf(eiam.ErrUnauthenticated, "id_token", "token_invalid")
@@ -263,7 +273,7 @@ func (a *API) refreshIDToken(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	p, err := a.Tokens.Verify(r.Context(), id.Token, token.Expect{InstanceID: c.app.InstanceID, Audience: c.app.ID})
+	p, err := a.Tokens.Verify(r.Context(), id.Token, token.Expect{InstanceID: c.app.InstanceID, Audience: c.app.ID, User: true})
 	if err != nil {
 		return invalid
 	}

@@ -101,6 +101,7 @@ func Dialect() sqlstore.Dialect {
 		// to upgrade its lock.
 		Begin:             "BEGIN IMMEDIATE",
 		IsUniqueViolation: isUniqueViolation,
+		PrepareReads:      true,
 		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
 		Goose:             goose.DialectSQLite3,
 		Migrations:        sub,

@@ -14,8 +14,8 @@ const appColumns = `instance_id, id, name, client_id, secret_hash, redirect_uris
 // GetApplication returns ErrNotFound when the application does not exist in
 // the instance.
 func (s *Store) GetApplication(ctx context.Context, instanceID, id string) (*eiam.Application, error) {
-	app, err := scanApp(s.read.QueryRowContext(ctx, s.q(`SELECT `+appColumns+` FROM applications
-		WHERE instance_id = ? AND id = ?`), instanceID, id))
+	app, err := scanApp(s.queryRow(ctx, `SELECT `+appColumns+` FROM applications
+		WHERE instance_id = ? AND id = ?`, instanceID, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("application_id", id)
 	}
@@ -28,8 +28,8 @@ func (s *Store) GetApplication(ctx context.Context, instanceID, id string) (*eia
 // FindApplicationByClientID looks across instances; ErrNotFound when no
 // application has the client id.
 func (s *Store) FindApplicationByClientID(ctx context.Context, clientID string) (*eiam.Application, error) {
-	app, err := scanApp(s.read.QueryRowContext(ctx, s.q(`SELECT `+appColumns+` FROM applications
-		WHERE client_id = ?`), clientID))
+	app, err := scanApp(s.queryRow(ctx, `SELECT `+appColumns+` FROM applications
+		WHERE client_id = ?`, clientID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("client_id", clientID)
 	}
@@ -85,8 +85,8 @@ func (s *Store) GetAccessKey(ctx context.Context, id string) (*eiam.AccessKey, e
 		sealed, actions, instances string
 		created                    int64
 	)
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT id, secret, actions, instances, disabled, created_at
-		FROM access_keys WHERE id = ?`), id).Scan(&k.ID, &sealed, &actions, &instances, &k.Disabled, &created)
+	err := s.queryRow(ctx, `SELECT id, secret, actions, instances, disabled, created_at
+		FROM access_keys WHERE id = ?`, id).Scan(&k.ID, &sealed, &actions, &instances, &k.Disabled, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("access_key_id", id)
 	}

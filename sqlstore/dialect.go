@@ -52,6 +52,12 @@ type Dialect struct {
 	// concurrency (deadlock, serialization failure) and may be run again.
 	// Nil means never.
 	IsRetryable func(err error) bool
+	// PrepareReads makes the store prepare the statements of its frequent
+	// fixed reads once and reuse them (database/sql keeps one per
+	// connection of the read pool). For drivers that compile every query
+	// anew (modernc's SQLite); pgx already keeps prepared statements per
+	// connection by itself.
+	PrepareReads bool
 	// TablesQuery lists the names of the store's tables, for tests that
 	// inspect raw rows.
 	TablesQuery string

@@ -80,6 +80,18 @@
 // runs its statements while the previous one commits. CommitStats counts
 // batches and writes.
 //
+// # The security epoch
+//
+// security_epoch is a one-row counter that triggers of the schema
+// increment in the transaction of every change that can end a token's
+// validity (a session revoked; a user disabled, deleted or given a new
+// password) or make a cached application, access key or custom field
+// definition stale. Triggers rather than Go code, so that no write path —
+// a batched UpdateUser, the importer, an operator's SQL — can forget it; on
+// PostgreSQL they are deferred to commit, so the counter's row lock is
+// taken last and cannot close a cycle of waits. SecurityEpoch reads it;
+// package cache explains what servers do with it.
+//
 // Errors of the domain (not found, conflict, invalid cursor) are
 // *eiam.Error; an error of apply is returned exactly as apply returned it;
 // anything else is wrapped with what was being done.

@@ -22,8 +22,8 @@ type fieldItem struct {
 
 // ListFields returns every definition of the instance, ordered by name.
 func (s *Store) ListFields(ctx context.Context, instanceID string) ([]*eiam.FieldDefinition, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT `+fieldColumns+` FROM field_definitions
-		WHERE instance_id = ? ORDER BY name`), instanceID)
+	rows, err := s.queryRows(ctx, `SELECT `+fieldColumns+` FROM field_definitions
+		WHERE instance_id = ? ORDER BY name`, instanceID)
 	if err != nil {
 		return nil, fmt.Errorf("list fields: %w", err)
 	}

@@ -39,7 +39,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (*eiam.Session, error
 		kind, scopes              string
 		created, expires, revoked int64
 	)
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), id).Scan(
+	err := s.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id).Scan(
 		&ss.ID, &ss.InstanceID, &kind, &ss.UserID, &ss.ApplicationID, &scopes, &ss.Dialect,
 		&created, &expires, &revoked, &ss.RefreshHash, &ss.PrevRefreshHash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -175,8 +175,8 @@ func (s *Store) GetLoginState(ctx context.Context, instanceID, userID string) (e
 		st     eiam.LoginState
 		locked int64
 	)
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT failures, locked_until FROM login_failures
-		WHERE instance_id = ? AND user_id = ?`), instanceID, userID).Scan(&st.Failures, &locked)
+	err := s.queryRow(ctx, `SELECT failures, locked_until FROM login_failures
+		WHERE instance_id = ? AND user_id = ?`, instanceID, userID).Scan(&st.Failures, &locked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return eiam.LoginState{}, nil
 	}

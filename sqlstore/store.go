@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/masterkey"
@@ -19,6 +20,9 @@ type Store struct {
 	key   *masterkey.Key
 	// gc commits user writes in groups.
 	gc *committer
+	// stmts holds the read pool's prepared statements by query text (see
+	// Dialect.PrepareReads and queryRow).
+	stmts sync.Map
 }
 
 var _ eiam.Store = (*Store)(nil)
@@ -85,9 +89,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// Close closes the connection pools.
+// Close closes the prepared statements and the connection pools.
 func (s *Store) Close() error {
-	err := s.write.Close()
+	var err error
+	s.stmts.Range(func(_, st any) bool {
+		err = errors.Join(err, st.(*sql.Stmt).Close())
+		return true
+	})
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
@@ -121,6 +130,47 @@ func (s *Store) Tables(ctx context.Context) ([]string, error) {
 
 // q rebinds a query for the dialect.
 func (s *Store) q(query string) string { return s.d.rebind(query) }
+
+// queryRow runs one of the store's fixed read queries (never one built
+// from a request: prepared statements are kept by their text) on the read
+// pool. Where the dialect asks for it, the statement is prepared once and
+// reused.
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.read.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// queryRows is queryRow for queries of several rows.
+func (s *Store) queryRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.read.QueryContext(ctx, s.q(query), args...)
+}
+
+// prepared returns the read pool's prepared statement of query, preparing
+// it on first use; nil when the dialect does not prepare reads or the
+// statement could not be prepared (the caller then runs the query as it
+// is, and meets the error there).
+func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
+	if !s.d.PrepareReads {
+		return nil
+	}
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	st, err := s.read.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	return st
+}
 
 // maxAttempts bounds how often a transaction that failed only because of
 // concurrency is run again.

@@ -14,8 +14,8 @@ import (
 
 // GetUser returns ErrNotFound when the user does not exist in the instance.
 func (s *Store) GetUser(ctx context.Context, instanceID, userID string) (*eiam.User, error) {
-	u, err := s.scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
-		FROM users u WHERE u.instance_id = ? AND u.id = ?`), instanceID, userID))
+	u, err := s.scanUser(s.queryRow(ctx, `SELECT `+userReadColumns+`
+		FROM users u WHERE u.instance_id = ? AND u.id = ?`, instanceID, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(userID)
 	}
@@ -27,9 +27,9 @@ func (s *Store) GetUser(ctx context.Context, instanceID, userID string) (*eiam.U
 
 // LookupUser finds the holder of a claim; ErrNotFound when none holds it.
 func (s *Store) LookupUser(ctx context.Context, instanceID string, claim eiam.Claim) (*eiam.User, error) {
-	u, err := s.scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
+	u, err := s.scanUser(s.queryRow(ctx, `SELECT `+userReadColumns+`
 		FROM user_claims c JOIN users u ON u.instance_id = c.instance_id AND u.id = c.user_id
-		WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`), instanceID, claim.Kind, claim.Value))
+		WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`, instanceID, claim.Kind, claim.Value))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, eiam.Errorf(eiam.ErrNotFound, eiam.ClaimField(claim.Kind), "user_not_found", "id", claim.Value)
 	}

@@ -11,6 +11,10 @@
 // is set. CI sets CI=true and must set the DSN: then a missing DSN fails the
 // postgres subtests instead of skipping them.
 //
+// EachPair is Each with two stores over one database, as two replicas of
+// the server share it, and Counting counts the reads a cache should save,
+// for tests of caches.
+//
 // TakeSnapshot and Snapshot.Unchanged show that requests a test expects to
 // be refused changed nothing: no user, definition, audit record or event.
 //

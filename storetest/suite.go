@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) eiam.Store) {
 		{"LoginFailures", testLoginFailures},
 		{"AuthRequests", testAuthRequests},
 		{"EndSessions", testEndSessions},
+		{"SecurityEpoch", testSecurityEpoch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

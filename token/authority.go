@@ -15,12 +15,14 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/cache"
 )
 
 // Store is what the authority needs from the database.
 type Store interface {
 	eiam.SigningKeyStore
 	eiam.SessionStore
+	eiam.EpochStore
 	GetUser(ctx context.Context, instanceID, userID string) (*eiam.User, error)
 	GetApplication(ctx context.Context, instanceID, id string) (*eiam.Application, error)
 }
@@ -47,7 +49,14 @@ type Authority struct {
 	store Store
 	ring  *keyRing
 	opts  Options
+	// sessions holds sessions that passed every check not bound to the
+	// clock, at the security epoch of the check (see loadSession).
+	sessions *cache.Map[string, *eiam.Session]
 }
+
+// maxCachedSessions bounds the sessions an Authority keeps in memory (a few
+// hundred bytes each).
+const maxCachedSessions = 100_000
 
 // New returns an Authority. Call EnsureKey once at start.
 func New(store Store, opts Options) *Authority {
@@ -70,7 +79,8 @@ func New(store Store, opts Options) *Authority {
 		opts.Leeway = 30 * time.Second
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
-	return &Authority{store: store, ring: &keyRing{store: store, now: opts.Clock}, opts: opts}
+	return &Authority{store: store, ring: &keyRing{store: store, now: opts.Clock}, opts: opts,
+		sessions: cache.NewMap[string, *eiam.Session](maxCachedSessions)}
 }
 
 // Issuer is the OpenID Connect issuer of an instance.

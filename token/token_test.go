@@ -86,8 +86,17 @@ func TestVerifyAcceptsItsOwnToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.UserID != userID || p.InstanceID != inst || p.ApplicationID != appID || p.User == nil || p.Claims.Issuer != public+"/instances/"+inst {
+		if p.UserID != userID || p.InstanceID != inst || p.ApplicationID != appID || p.User != nil || p.Claims.Issuer != public+"/instances/"+inst {
 			t.Fatalf("principal %+v", p)
+		}
+		withUser := want
+		withUser.User = true
+		p, err = e.auth.Verify(context.Background(), e.tok, withUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.User == nil || p.User.ID != userID || p.User.Username() != "tok" {
+			t.Fatalf("Expect.User: principal %+v, user %+v", p, p.User)
 		}
 	})
 }

@@ -19,6 +19,11 @@ type Expect struct {
 	Audience string
 	// Use, when set, is the required token_use (UseAccess or UseID).
 	Use string
+	// User, when set, requires a user's session and loads the user's
+	// current state into Principal.User. That is a read of the user on
+	// every call (profiles change without touching the security epoch, so
+	// users are never cached); leave it unset when the user's id is enough.
+	User bool
 }
 
 // Principal is who a verified token speaks for.
@@ -30,8 +35,8 @@ type Principal struct {
 	SessionID     string
 	Scopes        []string
 	Claims        Claims
-	// User is the current state of the user (user sessions only), loaded
-	// by the liveness check, so callers need not read it again.
+	// User is the current state of the user, read when Expect.User asks
+	// for it and by Session; nil otherwise and for client sessions.
 	User *eiam.User
 }
 
@@ -85,9 +90,12 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 	if c.SessionID == "" {
 		return nil, invalid("no session")
 	}
-	p, err := a.Session(ctx, c.SessionID, instanceID, c.Subject)
+	p, err := a.session(ctx, c.SessionID, instanceID, c.Subject, want.User)
 	if err != nil {
 		return nil, err
+	}
+	if want.User && p.User == nil {
+		return nil, invalid("not a user's token")
 	}
 	p.Scopes, p.Claims = strings.Fields(c.Scope), c
 	return p, nil
@@ -97,10 +105,65 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 // speak for subject: for a user session, that the user exists, is enabled
 // and has not changed password since the session began; for a client
 // session, that the application is not disabled. Every token check ends
-// here, so revocation, disabling and deletion take effect at once. The
-// Principal's Scopes are the session's.
+// here, so revocation, disabling and deletion take effect at once. For a
+// user session it loads the user into Principal.User. The Principal's
+// Scopes are the session's.
 func (a *Authority) Session(ctx context.Context, sid, instanceID, subject string) (*Principal, error) {
-	now := a.opts.Clock()
+	return a.session(ctx, sid, instanceID, subject, true)
+}
+
+// session is Session, reading the user only when withUser is set.
+//
+// What can end a session before it expires — revocation, the user
+// disabled, deleted or given a new password, the application disabled or
+// removed — moves the security epoch in the transaction that does it, so
+// a session that passed those checks at the epoch read now is still good;
+// only the clock and the token's own claims are checked on every call.
+func (a *Authority) session(ctx context.Context, sid, instanceID, subject string, withUser bool) (*Principal, error) {
+	epoch, err := a.store.SecurityEpoch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.sessions.Get(epoch, sid, func() (*eiam.Session, error) { return a.loadSession(ctx, sid) })
+	if err != nil {
+		return nil, err
+	}
+	if !s.Live(a.opts.Clock()) || s.InstanceID != instanceID {
+		return nil, invalid("session revoked or expired")
+	}
+	p := &Principal{
+		InstanceID: instanceID, Kind: s.Kind, UserID: s.UserID, ApplicationID: s.ApplicationID,
+		SessionID: s.ID, Scopes: slices.Clone(s.Scopes),
+	}
+	switch s.Kind {
+	case eiam.SessionUser:
+		if subject != s.UserID {
+			return nil, invalid("subject")
+		}
+		if withUser {
+			// Read afresh for its profile; checked again, so a profile is
+			// never shown for a user whose state refuses the token.
+			u, err := a.store.GetUser(ctx, instanceID, s.UserID)
+			if err := userMayUse(s, u, err); err != nil {
+				return nil, err
+			}
+			p.User = u
+		}
+	case eiam.SessionClient:
+		if subject != s.ApplicationID {
+			return nil, invalid("subject")
+		}
+	default:
+		return nil, invalid("session kind")
+	}
+	return p, nil
+}
+
+// loadSession reads session sid and checks everything that can end it
+// before it expires, other than the clock: it is not revoked; its user
+// exists, is enabled and has not changed password since the session began;
+// or its application exists and is not disabled.
+func (a *Authority) loadSession(ctx context.Context, sid string) (*eiam.Session, error) {
 	s, err := a.store.GetSession(ctx, sid)
 	if err != nil {
 		if eiam.ErrorCode(err) == eiam.ErrNotFound {
@@ -108,44 +171,40 @@ func (a *Authority) Session(ctx context.Context, sid, instanceID, subject string
 		}
 		return nil, err
 	}
-	if !s.Live(now) || s.InstanceID != instanceID {
+	if !s.RevokedAt.IsZero() {
 		return nil, invalid("session revoked or expired")
-	}
-	p := &Principal{
-		InstanceID: instanceID, Kind: s.Kind, UserID: s.UserID, ApplicationID: s.ApplicationID,
-		SessionID: s.ID, Scopes: s.Scopes,
 	}
 	switch s.Kind {
 	case eiam.SessionUser:
-		if subject != s.UserID {
-			return nil, invalid("subject")
-		}
-		u, err := a.store.GetUser(ctx, instanceID, s.UserID)
-		if err != nil {
-			if eiam.ErrorCode(err) == eiam.ErrNotFound {
-				return nil, invalid("user deleted")
-			}
+		u, err := a.store.GetUser(ctx, s.InstanceID, s.UserID)
+		if err := userMayUse(s, u, err); err != nil {
 			return nil, err
 		}
-		if u.Status != eiam.StatusEnabled {
-			return nil, invalid("user disabled")
-		}
-		if u.PasswordChangedAt.After(s.CreatedAt) {
-			return nil, invalid("password changed")
-		}
-		p.User = u
 	case eiam.SessionClient:
-		if subject != s.ApplicationID {
-			return nil, invalid("subject")
-		}
-		app, err := a.store.GetApplication(ctx, instanceID, s.ApplicationID)
+		app, err := a.store.GetApplication(ctx, s.InstanceID, s.ApplicationID)
 		if err != nil || app.Disabled {
 			return nil, invalid("application disabled")
 		}
 	default:
 		return nil, invalid("session kind")
 	}
-	return p, nil
+	return s, nil
+}
+
+// userMayUse checks the result of reading the user of session s: the user
+// exists, is enabled and has not changed password since the session began.
+func userMayUse(s *eiam.Session, u *eiam.User, err error) error {
+	switch {
+	case eiam.ErrorCode(err) == eiam.ErrNotFound:
+		return invalid("user deleted")
+	case err != nil:
+		return err
+	case u.Status != eiam.StatusEnabled:
+		return invalid("user disabled")
+	case u.PasswordChangedAt.After(s.CreatedAt):
+		return invalid("password changed")
+	}
+	return nil
 }
 
 func errString(err error) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/eiam/eiam/alibabarpc"
 	"github.com/eiam/eiam/authing"
 	"github.com/eiam/eiam/bamboo"
+	"github.com/eiam/eiam/cache"
 	"github.com/eiam/eiam/directory"
 	"github.com/eiam/eiam/httpserver"
 	"github.com/eiam/eiam/masterkey"
@@ -23,17 +24,24 @@ import (
 // one directory service (the one update path) and one token authority, so
 // a change made through any door is the same change seen through every
 // other; /healthz and /metrics are the server's own.
-func routes(ctx context.Context, srv *httpserver.Server, store eiam.Store, key *masterkey.Key, publicURL string, argon2id password.Params, log *slog.Logger) (*token.Authority, error) {
+//
+// They read through a cache.Store: applications, access keys and field
+// definitions come from memory while the database's security epoch says
+// nothing of the kind changed (package cache).
+func routes(ctx context.Context, srv *httpserver.Server, db eiam.Store, key *masterkey.Key, publicURL string, argon2id password.Params, log *slog.Logger) (*token.Authority, error) {
 	hasher, err := password.NewHasher(argon2id)
 	if err != nil {
 		return nil, err
 	}
+	// Optional abilities of the database's own store, which the cache does
+	// not pass on.
+	rehasher, _ := db.(directory.Rehasher)
+	store := cache.New(db)
 	dir := directory.New(store, directory.Options{Passwords: hasher, Index: key})
 	tokens := token.New(store, token.Options{PublicURL: publicURL})
 	if err := tokens.EnsureKey(ctx); err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	rehasher, _ := store.(directory.Rehasher)
 	signIn := &directory.SignIn{Store: store, Passwords: hasher, Rehash: rehasher}
 
 	(&bamboo.API{Directory: dir, SignIn: signIn, Tokens: tokens, Store: store, Log: log}).Routes(srv.Handle)

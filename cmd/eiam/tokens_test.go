@@ -30,7 +30,14 @@ type tokenUse struct {
 // get sends a GET and returns the status and the JSON body (nil if none).
 func get(c *client, path string, hdr map[string]string) (int, map[string]any) {
 	c.t.Helper()
-	req, err := http.NewRequest("GET", c.base+path, nil)
+	return request(c, "GET", path, "", hdr)
+}
+
+// request sends a request and returns the status and the JSON body (nil if
+// none).
+func request(c *client, method, path, body string, hdr map[string]string) (int, map[string]any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -44,12 +51,14 @@ func get(c *client, path string, hdr map[string]string) (int, map[string]any) {
 	var out map[string]any
 	_ = json.Unmarshal([]byte(readAll(c.t, resp)), &out)
 	if resp.StatusCode >= 500 {
-		c.t.Fatalf("GET %s: HTTP %d %v", path, resp.StatusCode, out)
+		c.t.Fatalf("%s %s: HTTP %d %v", method, path, resp.StatusCode, out)
 	}
 	return resp.StatusCode, out
 }
 
-// Every API of eiam that accepts a user's token, and what it accepts.
+// Every API of eiam that accepts a user's token, and what it accepts. The
+// profile updates check the token without reading the user, so they see
+// the token check alone, cached verdicts and all.
 var userTokenUses = []tokenUse{
 	{"bamboo profile", func(c *client, _ *rp, tok string) bool {
 		status, out := get(c, "/api/v2/sdk/profile", bambooHeaders(tok))
@@ -65,6 +74,15 @@ var userTokenUses = []tokenUse{
 	}},
 	{"oidc introspection", func(_ *client, p *rp, tok string) bool {
 		return p.introspect(tok)["active"] == true
+	}},
+	{"bamboo profile update", func(c *client, _ *rp, tok string) bool {
+		status, out := request(c, "POST", "/api/v2/sdk/profile/update", `{"attr_nick_name":"zs"}`, bambooHeaders(tok))
+		return status == 200 && out != nil && out["error_code"] == nil
+	}},
+	{"authing update-profile", func(c *client, _ *rp, tok string) bool {
+		_, out := request(c, "POST", "/api/v3/update-profile", `{"nickname":"zs"}`,
+			map[string]string{"x-authing-app-id": qsApp, "authorization": tok, "Content-Type": "application/json"})
+		return out["statusCode"] == float64(200)
 	}},
 }
 
@@ -97,9 +115,9 @@ func usesOf(d doorToken) []tokenUse {
 		if strings.HasPrefix(d.door, "bamboo") {
 			// Bamboo's profile API takes its ID token; the others take
 			// access tokens, but userinfo and introspection take any.
-			return []tokenUse{userTokenUses[0], userTokenUses[2], userTokenUses[3]}
+			return []tokenUse{userTokenUses[0], userTokenUses[2], userTokenUses[3], userTokenUses[4]}
 		}
-		return userTokenUses[1:]
+		return []tokenUse{userTokenUses[1], userTokenUses[2], userTokenUses[3], userTokenUses[5]}
 	}
 	return appTokenUses
 }
