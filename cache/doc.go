@@ -17,6 +17,9 @@
 // and no time-to-live to wait out. Between such changes, a request costs
 // one tiny read instead of the rows themselves.
 //
+// Epoch lets concurrent requests share the epoch's reads without giving up
+// that guarantee: a caller waits for a read that begins after it called.
+//
 // Only what does not change with ordinary traffic is cached: profile
 // updates leave the epoch alone and users are never cached, so a profile is
 // always read fresh.

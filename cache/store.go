@@ -21,6 +21,7 @@ const (
 // they get.
 type Store struct {
 	eiam.Store
+	epoch   *Epoch
 	apps    *Map[appKey, *eiam.Application]
 	clients *Map[string, *eiam.Application]
 	keys    *Map[string, *eiam.AccessKey]
@@ -35,11 +36,18 @@ var _ eiam.Store = (*Store)(nil)
 func New(s eiam.Store) *Store {
 	return &Store{
 		Store:   s,
+		epoch:   NewEpoch(s),
 		apps:    NewMap[appKey, *eiam.Application](maxApplications),
 		clients: NewMap[string, *eiam.Application](maxApplications),
 		keys:    NewMap[string, *eiam.AccessKey](maxAccessKeys),
 		fields:  NewMap[string, []*eiam.FieldDefinition](maxInstances),
 	}
+}
+
+// SecurityEpoch reads the security epoch, sharing one query among the
+// callers that ask at the same time (see Epoch).
+func (s *Store) SecurityEpoch(ctx context.Context) (int64, error) {
+	return s.epoch.Read(ctx)
 }
 
 // GetApplication returns ErrNotFound when the application does not exist.

@@ -1,0 +1,81 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/eiam/eiam"
+)
+
+// epochTimeout bounds a query that Epoch runs on behalf of waiting callers
+// rather than in a caller's own context.
+const epochTimeout = 10 * time.Second
+
+// Epoch reads the security epoch for many concurrent callers at the cost of
+// about one query at a time. Each caller gets the result of a query that
+// began after it called, so it sees every change committed before it called
+// — exactly what a query of its own would see — but callers that arrive
+// while a query is under way share the next one instead of each sending
+// their own.
+type Epoch struct {
+	store eiam.EpochStore
+
+	mu      sync.Mutex
+	running bool       // a query is under way
+	next    *epochRead // what callers that came during it wait for
+}
+
+type epochRead struct {
+	done chan struct{}
+	v    int64
+	err  error
+}
+
+// NewEpoch returns an Epoch reading from store.
+func NewEpoch(store eiam.EpochStore) *Epoch { return &Epoch{store: store} }
+
+// Read returns the security epoch as of some moment after the call began.
+func (e *Epoch) Read(ctx context.Context) (int64, error) {
+	e.mu.Lock()
+	if !e.running {
+		// Nothing under way: query at once, in the caller's context.
+		e.running = true
+		e.mu.Unlock()
+		v, err := e.store.SecurityEpoch(ctx)
+		e.handOff()
+		return v, err
+	}
+	// The query under way began before this call; wait for the next.
+	if e.next == nil {
+		e.next = &epochRead{done: make(chan struct{})}
+	}
+	r := e.next
+	e.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// handOff ends a query: the callers that came meanwhile get one of their
+// own, which starts only now.
+func (e *Epoch) handOff() {
+	e.mu.Lock()
+	r := e.next
+	e.next, e.running = nil, r != nil
+	e.mu.Unlock()
+	if r != nil {
+		go e.query(r)
+	}
+}
+
+func (e *Epoch) query(r *epochRead) {
+	ctx, cancel := context.WithTimeout(context.Background(), epochTimeout)
+	r.v, r.err = e.store.SecurityEpoch(ctx)
+	cancel()
+	close(r.done)
+	e.handOff()
+}
