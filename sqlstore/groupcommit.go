@@ -60,12 +60,14 @@ type pending struct {
 	done chan error
 }
 
-// committer implements group commit. User writes queue; a runner
-// goroutine takes every write queued (at most maxBatch), runs each in a
-// savepoint of one transaction, commits once, and only then answers each
-// of them. While a batch commits (and waits for its sync) the next one
-// queues, so the batch size follows the load with no timer: a write alone
-// commits at once; under load, many writes share one sync.
+// committer implements group commit. User writes queue; a runner takes
+// every write queued (at most maxBatch), runs each in a savepoint of one
+// transaction, commits once, and only then answers each of them. While a
+// batch commits (and waits for its sync) the next one queues, so the batch
+// size follows the load with no timer: a write alone commits at once;
+// under load, many writes share one sync. A write that finds the committer
+// idle is run by its own caller's goroutine (it leads one batch); batches
+// that queued meanwhile are left to a runner goroutine.
 //
 // A batch has two phases. In its statement phase it runs the writes, which
 // lock user rows and claims; in its commit phase it inserts the batch's
@@ -110,8 +112,11 @@ func (c *committer) do(ctx context.Context, w userWrite) error {
 	p := &pending{ctx: ctx, w: w, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
-	c.startLocked()
+	lead := c.claimLocked()
 	c.mu.Unlock()
+	if lead {
+		c.lead()
+	}
 	var err error
 	select {
 	case err = <-p.done:
@@ -130,15 +135,49 @@ func (c *committer) do(ctx context.Context, w userWrite) error {
 	return err
 }
 
-// startLocked starts a runner when writes wait, no batch of this process is
-// in its statement phase, and fewer than c.runners run. c.mu is held.
-func (c *committer) startLocked() {
+// claimLocked reports whether a batch may begin now: writes wait, no batch
+// of this process is in its statement phase, and fewer than c.runners
+// batches are in flight. If so, the caller owns the statement phase and
+// must run a batch. c.mu is held.
+func (c *committer) claimLocked() bool {
 	if len(c.queue) == 0 || c.statement || c.running == c.runners {
-		return
+		return false
 	}
 	c.running++
 	c.statement = true
-	go c.run()
+	return true
+}
+
+// startLocked starts a runner goroutine if a batch may begin. c.mu is held.
+func (c *committer) startLocked() {
+	if c.claimLocked() {
+		go c.run()
+	}
+}
+
+// takeLocked takes the next batch off the queue. c.mu is held.
+func (c *committer) takeLocked() []*pending {
+	n := min(len(c.queue), maxBatch)
+	batch := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+	return batch
+}
+
+// lead runs one batch on the goroutine of a caller whose write found the
+// committer idle, so that a write alone costs no switch between
+// goroutines, and leaves what queued meanwhile to a runner goroutine.
+func (c *committer) lead() {
+	c.mu.Lock()
+	batch := c.takeLocked()
+	c.mu.Unlock()
+	c.commit(batch)
+	c.mu.Lock()
+	c.running--
+	c.startLocked()
+	c.mu.Unlock()
 }
 
 // run commits batches while writes wait and no other runner has started the
@@ -146,16 +185,7 @@ func (c *committer) startLocked() {
 func (c *committer) run() {
 	for {
 		c.mu.Lock()
-		n := min(len(c.queue), maxBatch)
-		if n == 0 {
-			c.statement = false
-			c.running--
-			c.queue = nil
-			c.mu.Unlock()
-			return
-		}
-		batch := c.queue[:n:n]
-		c.queue = c.queue[n:]
+		batch := c.takeLocked()
 		c.mu.Unlock()
 
 		c.commit(batch)
