@@ -83,7 +83,7 @@ func dsns(path string) (write, read string) {
 	// parameter; SQLite decodes the escapes.
 	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)
-	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=temp_store(memory)&_txlock=immediate"
 	// query_only: a plain read can never take the write lock by mistake.
 	read = uri + common + "&_pragma=query_only(1)"
 	return write, read
@@ -98,6 +98,8 @@ func Dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Name:              "sqlite",
 		IsUniqueViolation: isUniqueViolation,
+		BulkTransaction:   true,
+		BulkInsert:        "INSERT OR ROLLBACK",
 		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
 		Goose:             goose.DialectSQLite3,
 		Migrations:        sub,

@@ -13,6 +13,35 @@ import (
 // record writes the audit record and outbox event of a commit. Fields the
 // caller left empty are filled from the user the commit is about.
 func (s *Store) record(ctx context.Context, tx *sql.Tx, c *eiam.Commit, u *eiam.User, version int64, action, typ string) error {
+	auditArgs, eventArgs, err := recordArgs(c, u, version, action, typ)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (`+auditColumns+`) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if s.d.OrderOutbox != "" {
+		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (`+eventColumns+`) VALUES (`+placeholders(len(eventArgs))+`)`), eventArgs...); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// auditColumns and eventColumns are the columns record writes, in the
+// order of recordArgs.
+const (
+	auditColumns = `id, instance_id, user_id, action, actor_kind, actor_id, actor_application_id,
+		dialect, request_id, client_ip, device, changes, version, at`
+	eventColumns = `instance_id, user_id, type, version, attributes, at`
+)
+
+// recordArgs returns the values of the audit_log and outbox rows of a
+// change of u to version, filling what the commit leaves out.
+func recordArgs(c *eiam.Commit, u *eiam.User, version int64, action, typ string) (auditArgs, eventArgs []any, err error) {
 	a, ev := c.Audit, c.Event
 	if a.ID == "" {
 		a.ID = eiam.NewID("aud")
@@ -38,28 +67,11 @@ func (s *Store) record(ctx context.Context, tx *sql.Tx, c *eiam.Commit, u *eiam.
 		attrs = []string{}
 	}
 	var e encoder
-	auditArgs := []any{a.ID, a.InstanceID, a.UserID, a.Action, string(a.Actor.Kind), a.Actor.ID,
+	auditArgs = []any{a.ID, a.InstanceID, a.UserID, a.Action, string(a.Actor.Kind), a.Actor.ID,
 		a.Actor.ApplicationID, a.Origin.Dialect, a.Origin.RequestID, a.Origin.ClientIP,
 		e.json(a.Origin.Device), e.json(changes), a.Version, e.time(a.At)}
-	eventArgs := []any{ev.InstanceID, ev.UserID, ev.Type, ev.Version, e.json(attrs), e.time(ev.At)}
-	if e.err != nil {
-		return e.err
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (id, instance_id, user_id, action,
-		actor_kind, actor_id, actor_application_id, dialect, request_id, client_ip, device, changes,
-		version, at) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	if s.d.OrderOutbox != "" {
-		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
-			return fmt.Errorf("outbox: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (instance_id, user_id, type, version,
-		attributes, at) VALUES (`+placeholders(len(eventArgs))+`)`), eventArgs...); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	return nil
+	eventArgs = []any{ev.InstanceID, ev.UserID, ev.Type, ev.Version, e.json(attrs), e.time(ev.At)}
+	return auditArgs, eventArgs, e.err
 }
 
 // ListAudit returns the audit records of a user, oldest first.

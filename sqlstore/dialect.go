@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"io/fs"
@@ -40,6 +41,20 @@ type Dialect struct {
 	// concurrency (deadlock, serialization failure) and may be run again.
 	// Nil means never.
 	IsRetryable func(err error) bool
+	// BulkTransaction makes a BulkWriter keep all its batches in one
+	// transaction until Commit. It suits SQLite, where each commit appends
+	// every page it changed to the WAL, and a page of an index on random
+	// keys (ids, usernames, emails) is changed by nearly every batch; a
+	// million users in batches of thousands would write the indexes to the
+	// WAL hundreds of times. PostgreSQL logs rows, not pages, and its
+	// other writers would wait for the transaction; there batches commit
+	// on their own.
+	BulkTransaction bool
+	// BulkInsert is the verb of the multi-row inserts of CreateUsers,
+	// which roll the transaction back when one fails: "INSERT OR
+	// ROLLBACK" spares SQLite the statement journal that lets a failed
+	// INSERT undo only itself. Empty means "INSERT".
+	BulkInsert string
 	// TablesQuery lists the names of the store's tables, for tests that
 	// inspect raw rows.
 	TablesQuery string
@@ -72,6 +87,8 @@ func (d *Dialect) rebind(q string) string {
 	}
 	return b.String()
 }
+
+func (d *Dialect) bulkInsert() string { return cmp.Or(d.BulkInsert, "INSERT") }
 
 // placeholders returns n comma-separated "?".
 func placeholders(n int) string {

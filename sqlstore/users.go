@@ -44,32 +44,35 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 	if c == nil || c.User == nil {
 		return errors.New("create user: commit without user")
 	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createUser(ctx, tx, c) })
+	return wrap(err, "create user %s", c.User.ID)
+}
+
+// createUser writes what CreateUser writes inside tx.
+func (s *Store) createUser(ctx context.Context, tx *sql.Tx, c *eiam.Commit) error {
 	u := c.User
 	vals, err := s.userValues(u, c.SealedFields)
 	if err != nil {
-		return fmt.Errorf("create user %s: %w", u.ID, err)
+		return err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
-			VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
-			append([]any{u.InstanceID, u.ID}, vals...)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return conflict("id")
-		}
-		if err := s.addClaims(ctx, tx, u.InstanceID, u.ID, c.Claims); err != nil {
-			return err
-		}
-		if err := s.addUnits(ctx, tx, u); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, c, u, u.Version, eiam.ActionUserCreate, "user.created")
-	})
-	return wrap(err, "create user %s", u.ID)
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
+		VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
+		append([]any{u.InstanceID, u.ID}, vals...)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return conflict("id")
+	}
+	if err := s.addClaims(ctx, tx, u.InstanceID, u.ID, c.Claims); err != nil {
+		return err
+	}
+	if err := s.addUnits(ctx, tx, u); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, c, u, u.Version, eiam.ActionUserCreate, "user.created")
 }
 
 // UpdateUser locks the user's row, calls apply with a copy of it and writes
