@@ -126,6 +126,12 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, rows []
 	return nil
 }
 
+// claimHoldersQuery reads the holders of n values of one kind of claim
+// (instance, kind, values…).
+func claimHoldersQuery(n int) string {
+	return `SELECT value, user_id FROM user_claims WHERE instance_id = ? AND kind = ? AND value IN (` + placeholders(n) + `)`
+}
+
 // ClaimHolders returns, for each of claims that a user of the instance
 // holds, that user's id; claims nobody holds are absent from the map. It
 // looks the claims up with one indexed query per kind and few hundred
@@ -140,9 +146,7 @@ func (s *Store) ClaimHolders(ctx context.Context, instanceID string, claims []ei
 		for len(values) > 0 {
 			chunk := values[:min(maxRowsPerStatement, len(values))]
 			values = values[len(chunk):]
-			rows, err := s.read.QueryContext(ctx, s.q(`SELECT value, user_id FROM user_claims
-				WHERE instance_id = ? AND kind = ? AND value IN (`+placeholders(len(chunk))+`)`),
-				append([]any{instanceID, kind}, chunk...)...)
+			rows, err := s.read.QueryContext(ctx, s.q(claimHoldersQuery(len(chunk))), append([]any{instanceID, kind}, chunk...)...)
 			if err != nil {
 				return nil, fmt.Errorf("claim holders: %w", err)
 			}

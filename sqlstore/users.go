@@ -24,11 +24,14 @@ func (s *Store) GetUser(ctx context.Context, instanceID, userID string) (*eiam.U
 	return u, nil
 }
 
+// lookupUserQuery reads the holder of a claim (instance, kind, value).
+const lookupUserQuery = `SELECT ` + userReadColumns + `
+	FROM user_claims c JOIN users u ON u.instance_id = c.instance_id AND u.id = c.user_id
+	WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`
+
 // LookupUser finds the holder of a claim; ErrNotFound when none holds it.
 func (s *Store) LookupUser(ctx context.Context, instanceID string, claim eiam.Claim) (*eiam.User, error) {
-	u, err := s.scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
-		FROM user_claims c JOIN users u ON u.instance_id = c.instance_id AND u.id = c.user_id
-		WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`), instanceID, claim.Kind, claim.Value))
+	u, err := s.scanUser(s.read.QueryRowContext(ctx, s.q(lookupUserQuery), instanceID, claim.Kind, claim.Value))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, eiam.Errorf(eiam.ErrNotFound, eiam.ClaimField(claim.Kind), "user_not_found", "id", claim.Value)
 	}
