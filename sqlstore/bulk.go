@@ -187,6 +187,11 @@ func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 	}
 	if b.tx == nil {
 		tx, err := b.s.write.BeginTx(ctx, nil)
+		if err == nil && b.s.d.BulkCache != "" {
+			if _, err = tx.ExecContext(ctx, b.s.d.BulkCache); err != nil {
+				_ = tx.Rollback()
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("create %d users: %w", len(cs), err)
 		}
@@ -239,7 +244,7 @@ func (b *bulkWriter) Commit() error {
 	}
 	err := b.tx.Commit()
 	b.tx = nil
-	return err
+	return errors.Join(err, b.resetCache())
 }
 
 func (b *bulkWriter) Rollback() error {
@@ -248,5 +253,15 @@ func (b *bulkWriter) Rollback() error {
 	}
 	err := b.tx.Rollback()
 	b.tx = nil
+	return errors.Join(err, b.resetCache())
+}
+
+// resetCache gives the writer connection its usual page cache back (and
+// SQLite frees what the bulk transaction used beyond it).
+func (b *bulkWriter) resetCache() error {
+	if b.s.d.BulkCacheReset == "" {
+		return nil
+	}
+	_, err := b.s.write.Exec(b.s.d.BulkCacheReset)
 	return err
 }

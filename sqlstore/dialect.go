@@ -50,6 +50,12 @@ type Dialect struct {
 	// other writers would wait for the transaction; there batches commit
 	// on their own.
 	BulkTransaction bool
+	// BulkCache, when set, is run in a BulkWriter's transaction before
+	// its first batch, and BulkCacheReset after it ends: SQLite's page
+	// cache is raised for the bulk transaction, else the index pages that
+	// random keys touch no longer fit from a few hundred thousand users
+	// on, and every batch writes them out to the WAL and reads them back.
+	BulkCache, BulkCacheReset string
 	// BulkInsert is the verb of the multi-row inserts of CreateUsers,
 	// which roll the transaction back when one fails: "INSERT OR
 	// ROLLBACK" spares SQLite the statement journal that lets a failed
