@@ -20,6 +20,3 @@ func ClaimHoldersQuery(n int) string { return claimHoldersQuery(n) }
 
 // Rebind turns "?" placeholders into the dialect's.
 func (s *Store) Rebind(q string) string { return s.q(q) }
-
-// DialectName is the name of the store's dialect.
-func (s *Store) DialectName() string { return s.d.Name }
