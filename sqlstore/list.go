@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -32,7 +34,7 @@ func (s *Store) ListUsers(ctx context.Context, instanceID string, q eiam.UserQue
 		return nil, err
 	}
 	page := &eiam.UserPage{Users: []*eiam.User{}}
-	if q.WithTotal {
+	if q.WithTotal && !l.byIDs {
 		if err := s.read.QueryRowContext(ctx, s.q(l.count), l.countArgs...).Scan(&page.Total); err != nil {
 			return nil, fmt.Errorf("count users: %w", err)
 		}
@@ -52,12 +54,36 @@ func (s *Store) ListUsers(ctx context.Context, instanceID string, q eiam.UserQue
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
+	if l.byIDs {
+		page.Users = l.orderInGo(page, q)
+	}
 	if len(page.Users) > l.limit {
 		page.Users = page.Users[:l.limit]
 		last := page.Users[l.limit-1]
 		page.Next = encodeCursor(l.order, l.order.key(last), last.ID)
 	}
 	return page, nil
+}
+
+// orderInGo orders the users of a list by ids (all its matches, a
+// handful), counts them, and applies the cursor and offset: what the
+// database does for other lists. It returns the page and one more user
+// when there is one.
+func (l *listSQL) orderInGo(page *eiam.UserPage, q eiam.UserQuery) []*eiam.User {
+	us := page.Users
+	slices.SortFunc(us, func(a, b *eiam.User) int {
+		return cmp.Or(strings.Compare(l.order.key(a), l.order.key(b)), strings.Compare(a.ID, b.ID))
+	})
+	page.Total = int64(len(us))
+	if q.After != "" {
+		us = slices.DeleteFunc(us, func(u *eiam.User) bool {
+			k := l.order.key(u)
+			return k < l.afterKey || k == l.afterKey && u.ID <= l.afterID
+		})
+	} else if q.Offset > 0 {
+		us = us[min(q.Offset, len(us)):]
+	}
+	return us[:min(len(us), l.limit+1)]
 }
 
 // listSQL is the SQL of a ListUsers call.
@@ -68,6 +94,12 @@ type listSQL struct {
 	pageArgs, countArgs []any
 	order               userOrder
 	limit               int
+	// byIDs: the list is of given ids, so page selects every match,
+	// unordered, and ListUsers orders them (orderInGo). Without statistics
+	// SQLite would rather walk the ordering index of the whole instance
+	// than look up a few ids and sort them.
+	byIDs             bool
+	afterKey, afterID string
 }
 
 func listQuery(instanceID string, q eiam.UserQuery) (*listSQL, error) {
@@ -79,12 +111,14 @@ func listQuery(instanceID string, q eiam.UserQuery) (*listSQL, error) {
 	if q.DisplayNamePrefix != "" && q.UsernamePrefix == "" {
 		l.order = byDisplayName
 	}
-	var afterKey, afterID string
+	l.byIDs = len(q.IDs) > 0
+	afterKey, afterID := "", ""
 	if q.After != "" {
 		var err error
 		if afterKey, afterID, err = decodeCursor(q.After, l.order); err != nil {
 			return nil, err
 		}
+		l.afterKey, l.afterID = afterKey, afterID
 	}
 
 	// The conditions of the count and of the page: the same, but for the
@@ -113,7 +147,7 @@ func listQuery(instanceID string, q eiam.UserQuery) (*listSQL, error) {
 		// cursor in the range replaces its start, else SQLite would start
 		// the index range at the prefix and filter up to the cursor.
 		lo := strings.ToLower(p.prefix)
-		cursorInside := q.After != "" && p.column == l.order.column && lo <= afterKey
+		cursorInside := q.After != "" && !l.byIDs && p.column == l.order.column && lo <= afterKey
 		cond(!cursorInside, true, "u."+p.column+" >= ?", lo)
 		if hi, ok := prefixEnd(lo); ok {
 			cond(true, true, "u."+p.column+" < ?", hi)
@@ -139,12 +173,16 @@ func listQuery(instanceID string, q eiam.UserQuery) (*listSQL, error) {
 		}
 		cond(true, true, "u.id IN ("+placeholders(len(q.IDs))+")", ids...)
 	}
+	l.count = `SELECT COUNT(*) FROM users u WHERE ` + strings.Join(count, " AND ")
+	if l.byIDs {
+		l.page = `SELECT ` + userReadColumns + ` FROM users u WHERE ` + strings.Join(page, " AND ")
+		return l, nil
+	}
 	offset := q.Offset
 	if q.After != "" {
 		cond(true, false, "(u."+l.order.column+", u.id) > (?, ?)", afterKey, afterID)
 		offset = 0
 	}
-	l.count = `SELECT COUNT(*) FROM users u WHERE ` + strings.Join(count, " AND ")
 	l.page = `SELECT ` + userReadColumns + ` FROM users u WHERE ` + strings.Join(page, " AND ") +
 		` ORDER BY u.` + l.order.column + `, u.id LIMIT ?`
 	l.pageArgs = append(l.pageArgs, l.limit+1)

@@ -1050,6 +1050,60 @@ func testListUsers(t *testing.T, s eiam.Store) {
 			t.Errorf("walk returned %d users, want each of %d once, by display name", len(got), len(want))
 		}
 	})
+	t.Run("ids in pages", func(t *testing.T) {
+		// A list of ids is ordered, counted, paged by cursor and by
+		// offset like any other, and combines with the other filters.
+		var pick []string
+		for i := 0; i < len(all); i += 9 {
+			pick = append(pick, all[i].ID)
+		}
+		var want []string // in list order
+		for _, id := range wantAll {
+			if slices.Contains(pick, id) {
+				want = append(want, id)
+			}
+		}
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > len(pick) {
+				t.Fatal("paging does not end")
+			}
+			page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{IDs: pick, Limit: 4, After: after, WithTotal: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != int64(len(pick)) {
+				t.Errorf("Total = %d, want %d", page.Total, len(pick))
+			}
+			got = append(got, ids(page.Users)...)
+			if after = page.Next; after == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("walk of ids = %v, want %v", got, want)
+		}
+		page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{IDs: pick, Limit: 3, Offset: 4})
+		if err != nil || !slices.Equal(ids(page.Users), want[4:7]) || page.Next == "" {
+			t.Errorf("offset 4 of ids = %v (next %q), %v; want %v", ids(page.Users), page.Next, err, want[4:7])
+		}
+		page, err = s.ListUsers(ctx, f.inst, eiam.UserQuery{IDs: pick, DisplayNamePrefix: "user 0", WithTotal: true})
+		var wantPrefixed []string
+		for _, u := range all {
+			if slices.Contains(pick, u.ID) && strings.HasPrefix(u.Attr(eiam.AttrDisplayName), "User 0") {
+				wantPrefixed = append(wantPrefixed, u.Attr(eiam.AttrDisplayName))
+			}
+		}
+		slices.Sort(wantPrefixed)
+		var gotPrefixed []string
+		for _, u := range page.Users {
+			gotPrefixed = append(gotPrefixed, u.Attr(eiam.AttrDisplayName))
+		}
+		if err != nil || !slices.Equal(gotPrefixed, wantPrefixed) || page.Total != int64(len(wantPrefixed)) {
+			t.Errorf("ids with a display-name prefix = %v (total %d), %v; want %v in display-name order", gotPrefixed, page.Total, err, wantPrefixed)
+		}
+	})
 	t.Run("walk while users change", func(t *testing.T) {
 		// A user created behind the cursor is not seen, one ahead of it
 		// is, and none is seen twice or skipped.
