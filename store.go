@@ -14,12 +14,22 @@ type UserStore interface {
 	// LookupUser finds a user by a claim (kind and normalized value);
 	// ErrNotFound when none holds it.
 	LookupUser(ctx context.Context, instanceID string, claim Claim) (*User, error)
+	// ClaimHolders returns the id of the user holding each of claims that
+	// is held; the others are absent from the map. It checks many claims
+	// at once (an import).
+	ClaimHolders(ctx context.Context, instanceID string, claims []Claim) (map[Claim]string, error)
 	// ListUsers returns one page of users matching q.
 	ListUsers(ctx context.Context, instanceID string, q UserQuery) (*UserPage, error)
 	// CreateUser writes a new user with its claims, audit record and event
 	// in one transaction. It returns ErrConflict naming the claim's field
 	// when a claim is taken, ErrConflict on "id" when the id exists.
 	CreateUser(ctx context.Context, c *Commit) error
+	// CreateUsers is CreateUser for many users in one transaction: every
+	// user is written or none is. It returns the error CreateUser would
+	// return for the first user that cannot be written.
+	CreateUsers(ctx context.Context, cs []*Commit) error
+	// BulkWriter returns a writer for the new users of a large import.
+	BulkWriter() BulkWriter
 	// UpdateUser reads the current user, calls apply with it, and commits
 	// what apply returns in one transaction; no other change of that user
 	// can interleave. When apply returns an error, nothing is written and
@@ -30,6 +40,24 @@ type UserStore interface {
 	// ignored, the user and its claims are removed, the audit record and
 	// event are written.
 	DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *User) (*Commit, error)) error
+}
+
+// BulkWriter writes the new users of a large import, a batch at a time.
+// Each CreateUsers call writes its whole batch or none of it, as
+// UserStore.CreateUsers does; but the store may keep the batches of several
+// calls in one transaction, made durable only by Commit (SQLite, where a
+// transaction rewrites every index page it touched, so a million users in
+// thousands of transactions would rewrite the indexes thousands of times).
+// While a writer holds such a transaction, other writes of the same store
+// wait for it: call Commit before any other write. After an error the
+// writer's uncommitted batches are gone.
+type BulkWriter interface {
+	CreateUsers(ctx context.Context, cs []*Commit) error
+	// Commit makes what the writer wrote durable; the writer may be used
+	// again afterwards.
+	Commit() error
+	// Rollback discards what the writer wrote since the last Commit.
+	Rollback() error
 }
 
 // UserQuery selects users. Zero values mean "no filter".

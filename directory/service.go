@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -79,14 +81,16 @@ func (s *Service) ListUsers(ctx context.Context, instanceID string, q eiam.UserQ
 // kind is eiam.ClaimUsername, ClaimEmail, ClaimExternalID, ClaimPhone
 // ("region number", "+region number" or "+E164") or ClaimCustomPrefix+name.
 func (s *Service) FindUser(ctx context.Context, instanceID, kind, value string) (*eiam.User, error) {
-	claim, err := s.normalizeClaim(ctx, instanceID, kind, value)
+	claim, err := s.Claim(ctx, instanceID, kind, value)
 	if err != nil {
 		return nil, err
 	}
 	return s.store.LookupUser(ctx, instanceID, claim)
 }
 
-func (s *Service) normalizeClaim(ctx context.Context, instanceID, kind, value string) (eiam.Claim, error) {
+// Claim is the claim FindUser looks up for a unique value given as a
+// caller wrote it, for looking up many at once (eiam.UserStore.ClaimHolders).
+func (s *Service) Claim(ctx context.Context, instanceID, kind, value string) (eiam.Claim, error) {
 	switch {
 	case kind == eiam.ClaimUsername:
 		return eiam.UsernameClaim(value), nil
@@ -171,33 +175,171 @@ func (s *Service) CreateUser(ctx context.Context, instanceID, id string, change 
 	if err != nil {
 		return nil, err
 	}
+	hash, hashErr := s.hashPassword(change)
+	unitExists := func(id string) (bool, error) {
+		_, err := s.store.GetOrgUnit(ctx, instanceID, id)
+		if eiam.ErrorCode(err) == eiam.ErrNotFound {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	commit, err := s.planCreate(inst, NewUser{ID: id, Change: change}, defs, unitExists, actor, origin, hash, hashErr, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, commit); err != nil {
+		return nil, err
+	}
+	return commit.User, nil
+}
+
+// NewUser is one user for PrepareUsers: its id (empty to have one
+// assigned) and the change that creates it.
+type NewUser struct {
+	ID     string
+	Change *eiam.ProfileChange
+}
+
+// ItemError is the error of one user of PrepareUsers.
+type ItemError struct {
+	// Index is the user's index in the batch.
+	Index int
+	Err   error
+}
+
+func (e *ItemError) Error() string { return fmt.Sprintf("user %d: %v", e.Index, e.Err) }
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// PreparedUsers are new users checked and planned by PrepareUsers, ready
+// to be written.
+type PreparedUsers struct {
+	commits []*eiam.Commit
+}
+
+// UsersWriter writes new users: the store (eiam.UserStore) or a bulk
+// writer of it (eiam.BulkWriter).
+type UsersWriter interface {
+	CreateUsers(ctx context.Context, cs []*eiam.Commit) error
+}
+
+// PrepareUsers does CreateUser's work up to writing for many users: the
+// path of bulk imports, which prepare a batch while the previous one is
+// written (PreparedUsers.Write). The instance, its field definitions and
+// its units are read once, and the users are checked and their passwords
+// hashed on every core. A user's invalid change is an *ItemError.
+func (s *Service) PrepareUsers(ctx context.Context, instanceID string, users []NewUser, actor eiam.Actor, origin eiam.Origin) (*PreparedUsers, error) {
+	inst, err := s.store.GetInstance(ctx, instanceID)
+	if err != nil {
+		return nil, err
+	}
+	defs, err := s.fieldMap(ctx, instanceID)
+	if err != nil {
+		return nil, err
+	}
+	units, err := s.store.ListOrgUnits(ctx, instanceID)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(units))
+	for _, ou := range units {
+		known[ou.ID] = true
+	}
+	unitExists := func(id string) (bool, error) { return known[id], nil }
+	now := s.now().UTC()
+	commits := make([]*eiam.Commit, len(users))
+	errs := make([]error, len(users))
+	parallel(len(users), func(i int) {
+		hash, hashErr := s.hashPassword(users[i].Change)
+		commits[i], errs[i] = s.planCreate(inst, users[i], defs, unitExists, actor, origin, hash, hashErr, now)
+	})
+	for i, err := range errs {
+		if err != nil {
+			return nil, &ItemError{Index: i, Err: err}
+		}
+	}
+	return &PreparedUsers{commits: commits}, nil
+}
+
+// Write writes the prepared users with w (the store or one of its bulk
+// writers), all or none, and returns them as stored.
+func (p *PreparedUsers) Write(ctx context.Context, w UsersWriter) ([]*eiam.User, error) {
+	if err := w.CreateUsers(ctx, p.commits); err != nil {
+		return nil, err
+	}
+	out := make([]*eiam.User, len(p.commits))
+	for i, c := range p.commits {
+		out[i] = c.User
+	}
+	return out, nil
+}
+
+// planCreate computes the commit that creates a user: the id, the
+// password (hashed by the caller, hashErr the error of hashing it), the
+// units and the rule engine, checked in that order.
+func (s *Service) planCreate(inst *eiam.Instance, nu NewUser, defs map[string]*eiam.FieldDefinition, unitExists func(id string) (bool, error),
+	actor eiam.Actor, origin eiam.Origin, hash string, hashErr error, now time.Time) (*eiam.Commit, error) {
+	id := nu.ID
 	if id == "" {
 		id = eiam.NewID("user")
 	} else if e := checkID(id); e != nil {
 		return nil, e
 	}
-	now := s.now().UTC()
+	if hashErr != nil {
+		return nil, hashErr
+	}
+	c := nu.Change
+	var ids []string
+	if c.PrimaryOUID != nil && *c.PrimaryOUID != "" {
+		ids = append(ids, *c.PrimaryOUID)
+	}
+	if c.OUIDs != nil {
+		ids = append(ids, *c.OUIDs...)
+	}
+	for _, ou := range ids {
+		ok, err := unitExists(ou)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, eiam.Errorf(eiam.ErrInvalid, "organizational_unit_id", "not_found", "id", ou)
+		}
+	}
 	blank := &eiam.User{
-		InstanceID: instanceID, ID: id, Status: eiam.StatusEnabled,
+		InstanceID: inst.ID, ID: id, Status: eiam.StatusEnabled,
 		Attrs: map[eiam.Attribute]string{}, CustomFields: map[string][]string{},
 		PrimaryOUID: inst.RootOUID, CreatedAt: now,
 	}
-	hash, err := s.hashPassword(change)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkUnits(ctx, instanceID, change); err != nil {
-		return nil, err
-	}
-	commit, err := s.plan(blank, change, defs, actor, origin, hash, now, true)
+	commit, err := s.plan(blank, c, defs, actor, origin, hash, now, true)
 	if err != nil {
 		return nil, err
 	}
 	commit.OldClaims = nil
-	if err := s.store.CreateUser(ctx, commit); err != nil {
-		return nil, err
+	return commit, nil
+}
+
+// parallel calls fn(0) … fn(n-1) on as many goroutines as there are cores.
+func parallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
 	}
-	return commit.User, nil
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // UpdateUser applies change to the user on behalf of actor. It is the one

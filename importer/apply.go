@@ -2,15 +2,20 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/directory"
 )
 
-// apply is phase 2: it writes what differs, users through the directory.
-func (im *Importer) apply(ctx context.Context, p *plan, rep *Report) error {
+// apply is phase 2: it writes what differs, users through the directory,
+// reading them from r again.
+func (im *Importer) apply(ctx context.Context, p *plan, r io.ReadSeeker, rep *Report) error {
 	now := time.Now
 	if im.opts.Clock != nil {
 		now = im.opts.Clock
@@ -20,7 +25,6 @@ func (im *Importer) apply(ctx context.Context, p *plan, rep *Report) error {
 	for _, ip := range p.instances {
 		total += len(ip.users)
 	}
-	prog := newProgress(im.opts.Progress, "applied", total)
 	for _, ip := range p.instances {
 		inst, err := im.applyInstance(ctx, ip, rep, now())
 		if err != nil {
@@ -68,24 +72,28 @@ func (im *Importer) apply(ctx context.Context, p *plan, rep *Report) error {
 			}
 			rep.Applications.count(ex == nil, !same)
 		}
-		for _, up := range ip.users {
-			switch {
-			case up.existing == nil:
-				if _, err := im.dir.CreateUser(ctx, inst.ID, up.id, up.change, importActor, origin); err != nil {
-					return fmt.Errorf("%s: create user: %w", up.path, err)
-				}
-				rep.Users.Created++
-			case up.change.Empty():
-				rep.Users.Unchanged++
-			default:
-				if _, err := im.dir.UpdateUser(ctx, inst.ID, up.id, up.change, importActor, origin); err != nil {
-					return fmt.Errorf("%s: update user %s: %w", up.path, up.id, err)
-				}
-				rep.Users.Updated++
-			}
-			prog.user()
-		}
 	}
+	// Users last, once every instance, unit and field exists. A batch is
+	// prepared (decoded, diffed, checked and planned) while the one
+	// before it is written.
+	appliers := make([]*userApplier, len(p.instances))
+	prog := im.newProgress("writing users", total)
+	for i, ip := range p.instances {
+		appliers[i] = &userApplier{users: newUsers(im, im.dir, ip, ip.defs), origin: origin, rep: rep, prog: prog}
+	}
+	w := newWriter(im.store.BulkWriter())
+	err := eachUserBatch(r, im.writeBatch, func(i int, batch []rawUser) error {
+		return appliers[i].batch(ctx, batch, w)
+	})
+	// A failed write stops the reading with errWriteFailed; its own
+	// error is the one to report.
+	if werr := w.close(); werr != nil && (err == nil || errors.Is(err, errWriteFailed)) {
+		err = werr
+	}
+	if err != nil {
+		return err
+	}
+	prog.done()
 	for _, kp := range p.keys {
 		k := kp.key
 		ex := kp.existing
@@ -101,7 +109,160 @@ func (im *Importer) apply(ctx context.Context, p *plan, rep *Report) error {
 		}
 		rep.AccessKeys.count(ex == nil, !same)
 	}
-	prog.done()
+	return nil
+}
+
+// writer runs writes one after the other on a goroutine of its own, so
+// that the next batch is prepared meanwhile. New users go through bulk,
+// which may keep them in one transaction until Commit; every other write
+// commits it first (it would wait for it otherwise). After a write fails,
+// the others are dropped and the error is returned by the next send or
+// close.
+type writer struct {
+	bulk   eiam.BulkWriter
+	writes chan func() error
+	done   chan struct{}
+	err    error
+	failed atomic.Bool
+}
+
+func newWriter(bulk eiam.BulkWriter) *writer {
+	w := &writer{bulk: bulk, writes: make(chan func() error, 1), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for write := range w.writes {
+			if w.err != nil {
+				continue
+			}
+			if w.err = write(); w.err != nil {
+				w.failed.Store(true)
+			}
+		}
+		if w.err == nil {
+			if err := w.bulk.Commit(); err != nil {
+				w.err = fmt.Errorf("commit new users: %w", err)
+			}
+		} else {
+			_ = w.bulk.Rollback()
+		}
+	}()
+	return w
+}
+
+// send queues a write; it returns errWriteFailed once one has failed.
+func (w *writer) send(write func() error) error {
+	if w.failed.Load() {
+		return errWriteFailed
+	}
+	w.writes <- write
+	return nil
+}
+
+// errWriteFailed stops the reading of a file after a write failed; close
+// returns the write's error.
+var errWriteFailed = errors.New("a write failed")
+
+// close waits for the queued writes and returns the first error.
+func (w *writer) close() error {
+	close(w.writes)
+	<-w.done
+	return w.err
+}
+
+// userApplier writes the users of one instance, a batch at a time: the new
+// ones of a batch in one transaction (directory.Service.PrepareUsers, then
+// PreparedUsers.Write), the changed ones one by one
+// (directory.Service.UpdateUser).
+type userApplier struct {
+	*users
+	origin eiam.Origin
+	rep    *Report
+	prog   *progress
+}
+
+func (ua *userApplier) batch(ctx context.Context, batch []rawUser, w *writer) error {
+	var todo []rawUser
+	unchanged := 0
+	for _, r := range batch {
+		if ua.ip.users[r.k] == actUnchanged {
+			unchanged++
+			continue
+		}
+		todo = append(todo, r)
+	}
+	es, err := ua.decode(todo, nil)
+	if err != nil {
+		return err
+	}
+	var creates, updates []*entry
+	for _, e := range es {
+		switch ua.ip.users[e.k] {
+		case actCreate:
+			creates = append(creates, e)
+		case actUpdateKeepPassword:
+			e.samePassword = true
+			fallthrough
+		default:
+			updates = append(updates, e)
+		}
+	}
+	var prepared *directory.PreparedUsers
+	if len(creates) > 0 {
+		nus := make([]directory.NewUser, len(creates))
+		for i, e := range creates {
+			nus[i] = directory.NewUser{ID: e.u.ID, Change: ua.full(e.u)}
+		}
+		if prepared, err = ua.dir.PrepareUsers(ctx, ua.ip.in.ID, nus, importActor, ua.origin); err != nil {
+			var ie *directory.ItemError
+			if errors.As(err, &ie) {
+				return fmt.Errorf("%s: create user: %w", creates[ie.Index].path, ie.Err)
+			}
+			return fmt.Errorf("%s: create users: %w", creates[0].path, err)
+		}
+	}
+	return w.send(func() error {
+		if prepared != nil {
+			if _, err := prepared.Write(ctx, w.bulk); err != nil {
+				return fmt.Errorf("%s to %s: create users: %w", creates[0].path, creates[len(creates)-1].path, err)
+			}
+			ua.rep.Users.Created += len(creates)
+		}
+		ua.rep.Users.Unchanged += unchanged
+		ua.prog.add(len(creates) + unchanged)
+		if len(updates) == 0 {
+			return nil
+		}
+		if err := w.bulk.Commit(); err != nil {
+			return fmt.Errorf("commit new users: %w", err)
+		}
+		return ua.update(ctx, updates)
+	})
+}
+
+// update applies the changes of stored users, diffing each against what is
+// stored now rather than what the check saw.
+func (ua *userApplier) update(ctx context.Context, es []*entry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	if err := ua.stored(ctx, es, false); err != nil {
+		return err
+	}
+	for _, e := range es {
+		if e.existing == nil {
+			return fmt.Errorf("%s: the stored user it names was deleted during the import", e.path)
+		}
+		change := ua.diff(e.existing, e.u, e.samePassword)
+		if change.Empty() {
+			ua.rep.Users.Unchanged++
+		} else {
+			if _, err := ua.dir.UpdateUser(ctx, ua.ip.in.ID, e.existing.ID, change, importActor, ua.origin); err != nil {
+				return fmt.Errorf("%s: update user %s: %w", e.path, e.existing.ID, err)
+			}
+			ua.rep.Users.Updated++
+		}
+		ua.prog.add(1)
+	}
 	return nil
 }
 

@@ -3,6 +3,8 @@ package importer
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -27,7 +29,10 @@ type instancePlan struct {
 	units    []*unitPlan    // parents before children
 	fields   []*fieldPlan
 	apps     []*appPlan
-	users    []*userPlan
+	// users says what applying each user does, in file order.
+	users []action
+	// defs are the field definitions as the import leaves them.
+	defs []*eiam.FieldDefinition
 }
 
 type unitPlan struct {
@@ -47,13 +52,6 @@ type appPlan struct {
 	existing *eiam.Application
 }
 
-type userPlan struct {
-	path     string
-	id       string
-	existing *eiam.User // nil when new
-	change   *eiam.ProfileChange
-}
-
 type keyPlan struct {
 	key      eiam.AccessKey
 	existing *eiam.AccessKey
@@ -64,6 +62,8 @@ type checker struct {
 	im    *Importer
 	probs []Problem
 	prog  *progress
+	// seeds key the hashes of users' ids and unique values (see key).
+	seeds [2]maphash.Seed
 	// ids seen so far, to report duplicates with the path of the first
 	// occurrence: instances, client ids and keys across the file, units and
 	// applications within the current instance (their ids are per instance).
@@ -94,12 +94,13 @@ func (c *checker) addErr(path string, err error, rename map[string]string) {
 	}
 }
 
-func (im *Importer) check(ctx context.Context, f *File) (*plan, []Problem, error) {
+func (im *Importer) check(ctx context.Context, f *File, r io.ReadSeeker) (*plan, []Problem, error) {
 	c := &checker{
 		im:          im,
 		instanceIDs: map[string]string{}, clientIDs: map[string]string{}, keyIDs: map[string]string{},
 		planned: map[string][]*eiam.FieldDefinition{}, knownInstances: map[string]bool{},
-		prog: newProgress(im.opts.Progress, "checked", countUsers(f)),
+		prog:  im.newProgress("checking users", countUsers(f)),
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
 	}
 	p := &plan{}
 	for i := range f.Instances {
@@ -110,12 +111,20 @@ func (im *Importer) check(ctx context.Context, f *File) (*plan, []Problem, error
 		p.instances = append(p.instances, ip)
 	}
 	// Users are checked once every instance's fields are planned, by a
-	// directory.Service that sees the planned definitions.
+	// directory.Service that sees the planned definitions, as the file is
+	// read again a batch of users at a time.
 	checkDir := directory.New(&plannedStore{Store: im.store, fields: c.planned}, im.opts.directoryOptions())
-	for _, ip := range p.instances {
-		if err := c.users(ctx, checkDir, ip); err != nil {
-			return nil, nil, err
-		}
+	checkers := make([]*userChecker, len(p.instances))
+	for i, ip := range p.instances {
+		ip.defs = c.planned[ip.in.ID]
+		ip.users = make([]action, 0, ip.in.Users.n)
+		checkers[i] = newUserChecker(c, newUsers(im, checkDir, ip, ip.defs))
+	}
+	err := eachUserBatch(r, im.checkBatch, func(i int, batch []rawUser) error {
+		return checkers[i].batch(ctx, batch)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	c.prog.done()
 	for i := range f.AccessKeys {

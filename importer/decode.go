@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/directory"
@@ -17,11 +19,21 @@ import (
 // be reported with its path in the file and decoding can go on after one:
 // unknown keys, duplicated keys and wrong types are collected; only broken
 // JSON syntax stops it.
+//
+// The users of an instance are not decoded with the rest: a first pass
+// (decodeOutline) reads everything else and only counts them, and later
+// passes (eachUser) hand each user's raw JSON to a function, which decodes
+// it on its own with decodeUser. So a file of millions of users is read
+// three times, never held.
 type decoder struct {
 	dec   *json.Decoder
 	probs []Problem
-	// known holds the canonical user attributes the directory accepts.
-	known map[eiam.Attribute]bool
+	// instance is the index of the instance being decoded.
+	instance int
+	// user, when set, receives each user of the file instead of the
+	// users being counted; the rest is then decoded again and dropped
+	// (access keys are skipped).
+	user func(instance, k int, raw json.RawMessage) error
 }
 
 // syntaxError is broken JSON: decoding cannot continue past it.
@@ -34,21 +46,22 @@ func (e *syntaxError) Error() string { return e.problem.String() }
 func newDecoder(r io.Reader) *decoder {
 	dec := json.NewDecoder(r)
 	dec.UseNumber()
+	return &decoder{dec: dec}
+}
+
+// knownAttrs holds the canonical user attributes the directory accepts.
+var knownAttrs = sync.OnceValue(func() map[eiam.Attribute]bool {
 	known := make(map[eiam.Attribute]bool)
 	for _, a := range directory.Attributes() {
 		known[a] = true
 	}
-	return &decoder{dec: dec, known: known}
-}
+	return known
+})
 
-// decodeFile decodes a whole import file. Problems of content are
-// returned in file order; the error is set only for broken JSON.
-//
-// The file is read as a token stream, and each user is decoded on its own
-// by (*User).decodeValue, so that an import of millions of users can later
-// check and apply them one array element at a time (after a first pass
-// that reads everything but the users) instead of holding them all.
-func decodeFile(r io.Reader) (*File, []Problem, error) {
+// decodeOutline decodes a whole import file but its users, which it counts
+// (and checks for broken JSON). Problems of content are returned in file
+// order; the error is set only for broken JSON.
+func decodeOutline(r io.Reader) (*File, []Problem, error) {
 	d := newDecoder(r)
 	var f File
 	if err := d.into("", &f); err != nil {
@@ -59,6 +72,88 @@ func decodeFile(r io.Reader) (*File, []Problem, error) {
 			"unexpected data after the top-level object at byte %d", d.dec.InputOffset())}}
 	}
 	return &f, d.probs, nil
+}
+
+// eachUser reads the file at r from its start and calls fn with each user's
+// raw JSON, the index of its instance in the file and its index there. The
+// file must have passed decodeOutline.
+func eachUser(r io.ReadSeeker, fn func(instance, k int, raw json.RawMessage) error) error {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewind the file: %w", err)
+	}
+	d := newDecoder(r)
+	d.user = fn
+	var f File
+	return d.into("", &f)
+}
+
+// decodeUser decodes the raw JSON of the user at path.
+func decodeUser(raw json.RawMessage, path string) (*User, []Problem, error) {
+	d := newDecoder(bytes.NewReader(raw))
+	var u User
+	if err := u.decodeValue(d, path); err != nil {
+		return nil, nil, err
+	}
+	return &u, d.probs, nil
+}
+
+// decodeValue reads the file's top level; it is written out, rather than
+// left to the struct decoder, to number the instances for their users.
+func (f *File) decodeValue(d *decoder, path string) error {
+	t, err := d.token(path)
+	if err != nil {
+		return err
+	}
+	return d.object(path, t, func(key, p string) error {
+		switch key {
+		case "instances":
+			t, err := d.token(p)
+			if err != nil || t == nil {
+				return err
+			}
+			return d.array(p, t, func(i int, ep string) error {
+				d.instance = i
+				var in Instance
+				if err := d.value(ep, reflect.ValueOf(&in).Elem()); err != nil {
+					return err
+				}
+				if d.user == nil {
+					f.Instances = append(f.Instances, in)
+				}
+				return nil
+			})
+		case "access_keys":
+			if d.user != nil {
+				return d.skipValue(p)
+			}
+			return d.into(p, &f.AccessKeys)
+		}
+		return d.unknown(p)
+	})
+}
+
+// userArray stands for the users of an instance: their number, as the
+// first pass counts them.
+type userArray struct {
+	n int
+}
+
+func (ua *userArray) decodeValue(d *decoder, path string) error {
+	t, err := d.token(path)
+	if err != nil || t == nil {
+		return err
+	}
+	return d.array(path, t, func(k int, p string) error {
+		var raw json.RawMessage
+		if err := d.dec.Decode(&raw); err != nil {
+			return d.syntax(p, err)
+		}
+		ua.n++
+		if d.user != nil {
+			return d.user(d.instance, k, raw)
+		}
+		return nil
+	})
 }
 
 func (d *decoder) problem(path, format string, args ...any) {
@@ -86,14 +181,32 @@ func index(path string, i int) string {
 func (d *decoder) token(path string) (json.Token, error) {
 	t, err := d.dec.Token()
 	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			msg = "unexpected end of file"
-		}
-		return nil, &syntaxError{Problem{Path: orFile(path), Message: fmt.Sprintf(
-			"invalid JSON at byte %d: %s", d.dec.InputOffset(), strings.TrimPrefix(msg, "json: "))}}
+		return nil, d.syntax(path, err)
 	}
 	return t, nil
+}
+
+// syntax turns an error of the JSON decoder at path into a syntaxError.
+func (d *decoder) syntax(path string, err error) error {
+	msg := err.Error()
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		msg = "unexpected end of file"
+	}
+	offset := d.dec.InputOffset()
+	if se, ok := err.(*json.SyntaxError); ok {
+		offset = se.Offset
+	}
+	return &syntaxError{Problem{Path: orFile(path), Message: fmt.Sprintf(
+		"invalid JSON at byte %d: %s", offset, strings.TrimPrefix(msg, "json: "))}}
+}
+
+// skipValue consumes the next value.
+func (d *decoder) skipValue(path string) error {
+	var raw json.RawMessage
+	if err := d.dec.Decode(&raw); err != nil {
+		return d.syntax(path, err)
+	}
+	return nil
 }
 
 // skip consumes the rest of a value whose first token was t.
@@ -312,14 +425,14 @@ func (u *User) decodeValue(d *decoder, path string) error {
 			}
 			return d.object(p, t, func(sub, sp string) error {
 				a := eiam.Attribute("address." + sub)
-				if !d.known[a] {
+				if !knownAttrs()[a] {
 					return d.unknown(sp)
 				}
 				return d.attr(sp, u, a)
 			})
 		}
 		a := eiam.Attribute(key)
-		if !d.known[a] || strings.Contains(key, ".") {
+		if !knownAttrs()[a] || strings.Contains(key, ".") {
 			return d.unknown(p)
 		}
 		return d.attr(p, u, a)

@@ -4,7 +4,9 @@ import (
 	"github.com/eiam/eiam"
 )
 
-// File is the import file (spec §4).
+// File is the import file (spec §4) without its users: they are read
+// from the file one at a time, as it is checked and again as it is
+// applied, so that a file of millions of users is never held in memory.
 type File struct {
 	Instances  []Instance  `json:"instances"`
 	AccessKeys []AccessKey `json:"access_keys"`
@@ -17,7 +19,7 @@ type Instance struct {
 	OrganizationalUnits []OrgUnit     `json:"organizational_units"`
 	CustomFields        []CustomField `json:"custom_fields"`
 	Applications        []Application `json:"applications"`
-	Users               []User        `json:"users"`
+	Users               userArray     `json:"users"`
 }
 
 // OrgUnit is a department; without Parent it hangs under the root unit.

@@ -28,8 +28,11 @@ type Options struct {
 	// Policy is the password policy; directory.DefaultPolicy when zero.
 	Policy directory.PasswordPolicy
 	Clock  eiam.Clock
-	// Progress receives progress lines for large files; nil for none.
+	// Progress receives the progress of large imports; nil for none.
 	Progress io.Writer
+	// ProgressBar draws progress as a bar redrawn in place, for a
+	// terminal; otherwise it is written as lines.
+	ProgressBar bool
 }
 
 // Importer applies import files to a store.
@@ -37,6 +40,9 @@ type Importer struct {
 	store Store
 	dir   *directory.Service
 	opts  Options
+	// checkBatch and writeBatch are how many users are checked and
+	// written together.
+	checkBatch, writeBatch int
 }
 
 // importActor is on whose authority an import changes users.
@@ -47,7 +53,8 @@ func New(store Store, opts Options) (*Importer, error) {
 	if opts.Hasher == nil {
 		return nil, errors.New("importer: a password hasher is required")
 	}
-	return &Importer{store: store, dir: directory.New(store, opts.directoryOptions()), opts: opts}, nil
+	return &Importer{store: store, dir: directory.New(store, opts.directoryOptions()), opts: opts,
+		checkBatch: checkBatch, writeBatch: writeBatch}, nil
 }
 
 func (o Options) directoryOptions() directory.Options {
@@ -56,8 +63,11 @@ func (o Options) directoryOptions() directory.Options {
 
 // Import reads a file from r and applies it. When the file has problems it
 // returns a *ValidationError listing all of them and writes nothing.
-func (im *Importer) Import(ctx context.Context, r io.Reader) (*Report, error) {
-	f, probs, err := decodeFile(r)
+//
+// The file is read three times: for everything but its users, to check its
+// users, and to apply them; users are never all in memory.
+func (im *Importer) Import(ctx context.Context, r io.ReadSeeker) (*Report, error) {
+	f, probs, err := decodeOutline(r)
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
@@ -65,7 +75,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader) (*Report, error) {
 		}
 		return nil, err
 	}
-	p, more, err := im.check(ctx, f)
+	p, more, err := im.check(ctx, f, r)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +84,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader) (*Report, error) {
 		return nil, &ValidationError{Problems: probs}
 	}
 	rep := &Report{}
-	if err := im.apply(ctx, p, rep); err != nil {
+	if err := im.apply(ctx, p, r, rep); err != nil {
 		return rep, fmt.Errorf("import stopped after writing part of the file (re-running it completes it): %w", err)
 	}
 	return rep, nil

@@ -2,12 +2,15 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/masterkey"
@@ -263,7 +266,7 @@ func TestDecodeProblems(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, probs, err := decodeFile(strings.NewReader(tt.doc))
+			probs, err := decodeAll(strings.NewReader(tt.doc))
 			var se *syntaxError
 			if errors.As(err, &se) {
 				probs = append(probs, se.problem)
@@ -284,14 +287,36 @@ func TestDecodeProblems(t *testing.T) {
 	}
 }
 
+// decodeAll decodes a file as an import does and returns every problem of
+// decoding, the users' included.
+func decodeAll(r io.ReadSeeker) ([]Problem, error) {
+	_, probs, err := decodeOutline(r)
+	if err != nil {
+		return nil, err
+	}
+	err = eachUser(r, func(i, k int, raw json.RawMessage) error {
+		_, ps, err := decodeUser(raw, index(join(index("instances", i), "users"), k))
+		probs = append(probs, ps...)
+		return err
+	})
+	return probs, err
+}
+
 func TestDecodeUser(t *testing.T) {
 	doc := `{"instances":[{"id":"a","name":"A","users":[{"username":"u","nickname":null,"address":{"locality":"Hangzhou"},
 		"email_verified":false,"organizational_unit_ids":["ou_1"],"custom_fields":{"n":30,"b":true,"tags":["x","y"],"gone":null}}]}]}`
-	f, probs, err := decodeFile(strings.NewReader(doc))
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("%v %v", err, probs)
+	var u *User
+	err := eachUser(strings.NewReader(doc), func(_, _ int, raw json.RawMessage) error {
+		var probs []Problem
+		var err error
+		if u, probs, err = decodeUser(raw, "u"); err == nil && len(probs) > 0 {
+			err = fmt.Errorf("problems %v", probs)
+		}
+		return err
+	})
+	if err != nil || u == nil {
+		t.Fatalf("%v %v", err, u)
 	}
-	u := f.Instances[0].Users[0]
 	if v, ok := u.Attrs[eiam.AttrNickname]; !ok || v != "" {
 		t.Error("null attribute should be present and empty (clear)")
 	}
@@ -335,8 +360,9 @@ func TestImportProgress(t *testing.T) {
 		t.Errorf("created %d users, want %d", rep.Users.Created, n)
 	}
 	for _, want := range []string{
-		fmt.Sprintf("import: %d/%d users checked", progressThreshold, n),
-		fmt.Sprintf("import: %d/%d users applied", n, n),
+		fmt.Sprintf("import: checking users %d/%d (10%%)", n/10, n),
+		fmt.Sprintf("import: checking users %d/%d (100%%), in ", n, n),
+		fmt.Sprintf("import: writing users %d/%d (100%%), in ", n, n),
 	} {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, progress.String())
@@ -379,5 +405,119 @@ func TestImportUnits(t *testing.T) {
 	var ve *ValidationError
 	if !errors.As(err, &ve) || !strings.Contains(ve.Text(), "organizational_units[0].parent: organizational units form a cycle") {
 		t.Errorf("cycle: %v", err)
+	}
+}
+
+// bigFile is an instance with n users user0000…, each with an email and a
+// unique employee number; users named in rename get a new display name.
+func bigFile(n int, rename map[int]bool, extra string) string {
+	var b strings.Builder
+	b.WriteString(`{"instances":[{"id":"idaas_big","name":"Big","custom_fields":[
+		{"name":"employee_no","data_type":"string","unique":true}],"users":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		display := fmt.Sprintf("User %d", i)
+		if rename[i] {
+			display = "Renamed"
+		}
+		fmt.Fprintf(&b, `{"username":"user%04d","display_name":%q,"email":"user%04d@example.com","email_verified":true,"custom_fields":{"employee_no":"E%04d"}}`,
+			i, display, i, i)
+	}
+	b.WriteString(extra)
+	b.WriteString(`]}]}`)
+	return b.String()
+}
+
+func TestImportInBatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s eiam.Store) {
+		ctx := context.Background()
+		im, _ := newImporter(t, s)
+		im.checkBatch, im.writeBatch = 100, 300
+		n := im.writeBatch + im.checkBatch + 7 // batches of both sizes, and a short last one
+		rep := mustImport(t, im, bigFile(n, nil, ""))
+		if rep.Users != (Counts{Created: n}) {
+			t.Fatalf("first import: %+v", rep.Users)
+		}
+		last, err := s.LookupUser(ctx, "idaas_big", eiam.EmailClaim(fmt.Sprintf("user%04d@example.com", n-1)))
+		if err != nil || last.CustomValue("employee_no") != fmt.Sprintf("E%04d", n-1) {
+			t.Fatalf("last user: %+v, %v", last, err)
+		}
+
+		// Users matched by username, changed ones in several batches.
+		rename := map[int]bool{3: true, im.checkBatch + 1: true, n - 1: true}
+		rep = mustImport(t, im, bigFile(n, rename, ""))
+		if rep.Users != (Counts{Updated: 3, Unchanged: n - 3}) {
+			t.Fatalf("second import: %+v", rep.Users)
+		}
+		for i := range rename {
+			u, err := s.LookupUser(ctx, "idaas_big", eiam.UsernameClaim(fmt.Sprintf("user%04d", i)))
+			if err != nil || u.Attr(eiam.AttrDisplayName) != "Renamed" || u.Version != 2 {
+				t.Errorf("user %d: %+v, %v; want renamed, version 2", i, u, err)
+			}
+		}
+		if rep := mustImport(t, im, bigFile(n, rename, "")); rep.Changed() {
+			t.Errorf("third import changed: %+v", rep.Users)
+		}
+
+		// Duplicates are found across batches, within the file and
+		// against the database; nothing is written.
+		events := countEvents(t, s)
+		extra := fmt.Sprintf(`,{"username":"late","email":"USER0002@example.com"},{"username":"late2","custom_fields":{"employee_no":"E%04d"}},
+			{"username":"new1","email":"new@example.com"},{"username":"new2","email":"new@example.com"}`, im.checkBatch+5)
+		_, err = im.Import(ctx, strings.NewReader(bigFile(n, nil, extra)))
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("got %v, want a ValidationError", err)
+		}
+		for _, want := range []string{
+			fmt.Sprintf(`instances[0].users[%d].email: "USER0002@example.com" is also used by instances[0].users[2]`, n),
+			fmt.Sprintf(`instances[0].users[%d].custom_fields.employee_no: "E%04d" is also used by instances[0].users[%d]`, n+1, im.checkBatch+5, im.checkBatch+5),
+			fmt.Sprintf(`instances[0].users[%d].email: "new@example.com" is also used by instances[0].users[%d]`, n+3, n+2),
+		} {
+			if !strings.Contains(ve.Text(), want) {
+				t.Errorf("problems lack %q:\n%s", want, ve.Text())
+			}
+		}
+		if countEvents(t, s) != events {
+			t.Error("a refused import wrote events")
+		}
+		if _, err := s.LookupUser(ctx, "idaas_big", eiam.UsernameClaim("new1")); eiam.ErrorCode(err) != eiam.ErrNotFound {
+			t.Errorf("new1 of a refused import: %v", err)
+		}
+	})
+}
+
+func TestImportProgressBar(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	// A clock that advances a second at every reading redraws the bar at
+	// every user.
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { now = now.Add(time.Second); return now }
+	im, err := New(s, Options{Hasher: h, Progress: &out, ProgressBar: true, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := progressThreshold
+	mustImport(t, im, bigFile(n, nil, ""))
+	text := out.String()
+	for _, want := range []string{
+		"\rimport: checking users [###############               ]  50% 500/1000 ",
+		fmt.Sprintf("\rimport: checking users [##############################] 100%% %d/%d in ", n, n),
+		fmt.Sprintf("\rimport: writing users [##############################] 100%% %d/%d in ", n, n),
+		" ETA ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("progress lacks %q", want)
+		}
+	}
+	if lines := strings.Count(text, "\n"); lines != 2 {
+		t.Errorf("progress has %d lines; want one per phase, each redrawn in place", lines)
 	}
 }

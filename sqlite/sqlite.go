@@ -76,6 +76,14 @@ func Open(ctx context.Context, path string, key *masterkey.Key) (*sqlstore.Store
 	return s, nil
 }
 
+// Page cache sizes (negative: KiB) of the writer: 64 MiB, and up to 1 GiB
+// during an import of many users (sqlstore.Dialect.BulkCache), allocated
+// as pages are read, so a small import uses little of it.
+const (
+	writeCache = "-65536"
+	bulkCache  = "-1048576"
+)
+
 // dsns returns the data source names of the write and read pools of the
 // database file at path.
 func dsns(path string) (write, read string) {
@@ -83,7 +91,7 @@ func dsns(path string) (write, read string) {
 	// parameter; SQLite decodes the escapes.
 	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)
-	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(" + writeCache + ")&_pragma=temp_store(memory)&_txlock=immediate"
 	// query_only: a plain read can never take the write lock by mistake.
 	read = uri + common + "&_pragma=query_only(1)"
 	return write, read
@@ -102,6 +110,10 @@ func Dialect() sqlstore.Dialect {
 		Begin:             "BEGIN IMMEDIATE",
 		IsUniqueViolation: isUniqueViolation,
 		PrepareReads:      true,
+		BulkTransaction:   true,
+		BulkCache:         "PRAGMA cache_size = " + bulkCache,
+		BulkCacheReset:    "PRAGMA cache_size = " + writeCache,
+		BulkInsert:        "INSERT OR ROLLBACK",
 		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
 		Goose:             goose.DialectSQLite3,
 		Migrations:        sub,

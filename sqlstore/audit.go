@@ -10,10 +10,42 @@ import (
 	"github.com/eiam/eiam"
 )
 
-// record writes the audit record of a commit and leaves its outbox event
-// for the batch to insert. Fields the caller left empty are filled from the
-// user the commit is about.
-func (s *Store) record(ctx context.Context, tx *writeTx, c *eiam.Commit, u *eiam.User, version int64, action, typ string) error {
+// record writes the audit record of a commit and its outbox event. Fields
+// the caller left empty are filled from the user the commit is about. In a
+// group commit (tx is a *writeTx) the event is left for the batch to insert
+// with the others, in commit order; elsewhere (a bulk import) it is
+// inserted at once.
+func (s *Store) record(ctx context.Context, tx querier, c *eiam.Commit, u *eiam.User, version int64, action, typ string) error {
+	auditArgs, eventArgs, err := recordArgs(c, u, version, action, typ)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (`+auditColumns+`) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if wt, ok := tx.(*writeTx); ok {
+		wt.events = append(wt.events, eventArgs)
+		return nil
+	}
+	if s.d.OrderOutbox != "" {
+		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	return s.insertEvents(ctx, tx, [][]any{eventArgs})
+}
+
+// auditColumns and eventColumns are the columns record writes, in the
+// order of recordArgs.
+const (
+	auditColumns = `id, instance_id, user_id, action, actor_kind, actor_id, actor_application_id,
+		dialect, request_id, client_ip, device, changes, version, at`
+	eventColumns = `instance_id, user_id, type, version, attributes, at`
+)
+
+// recordArgs returns the values of the audit_log and outbox rows of a
+// change of u to version, filling what the commit leaves out.
+func recordArgs(c *eiam.Commit, u *eiam.User, version int64, action, typ string) (auditArgs, eventArgs []any, err error) {
 	a, ev := c.Audit, c.Event
 	if a.ID == "" {
 		a.ID = eiam.NewID("aud")
@@ -39,20 +71,11 @@ func (s *Store) record(ctx context.Context, tx *writeTx, c *eiam.Commit, u *eiam
 		attrs = []string{}
 	}
 	var e encoder
-	auditArgs := []any{a.ID, a.InstanceID, a.UserID, a.Action, string(a.Actor.Kind), a.Actor.ID,
+	auditArgs = []any{a.ID, a.InstanceID, a.UserID, a.Action, string(a.Actor.Kind), a.Actor.ID,
 		a.Actor.ApplicationID, a.Origin.Dialect, a.Origin.RequestID, a.Origin.ClientIP,
 		e.json(a.Origin.Device), e.json(changes), a.Version, e.time(a.At)}
-	eventArgs := []any{ev.InstanceID, ev.UserID, ev.Type, ev.Version, e.json(attrs), e.time(ev.At)}
-	if e.err != nil {
-		return e.err
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (id, instance_id, user_id, action,
-		actor_kind, actor_id, actor_application_id, dialect, request_id, client_ip, device, changes,
-		version, at) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
-	tx.events = append(tx.events, eventArgs)
-	return nil
+	eventArgs = []any{ev.InstanceID, ev.UserID, ev.Type, ev.Version, e.json(attrs), e.time(ev.At)}
+	return auditArgs, eventArgs, e.err
 }
 
 // outboxColumns are the columns of an outbox row record leaves.
@@ -65,7 +88,7 @@ func (s *Store) insertEvents(ctx context.Context, tx querier, events [][]any) er
 		return nil
 	}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO outbox (instance_id, user_id, type, version, attributes, at) VALUES `)
+	q.WriteString(`INSERT INTO outbox (` + eventColumns + `) VALUES `)
 	args := make([]any, 0, len(events)*outboxColumns)
 	for i, ev := range events {
 		if i > 0 {

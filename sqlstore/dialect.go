@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"io/fs"
@@ -58,6 +59,26 @@ type Dialect struct {
 	// anew (modernc's SQLite); pgx already keeps prepared statements per
 	// connection by itself.
 	PrepareReads bool
+	// BulkTransaction makes a BulkWriter keep all its batches in one
+	// transaction until Commit. It suits SQLite, where each commit appends
+	// every page it changed to the WAL, and a page of an index on random
+	// keys (ids, usernames, emails) is changed by nearly every batch; a
+	// million users in batches of thousands would write the indexes to the
+	// WAL hundreds of times. PostgreSQL logs rows, not pages, and its
+	// other writers would wait for the transaction; there batches commit
+	// on their own.
+	BulkTransaction bool
+	// BulkCache, when set, is run in a BulkWriter's transaction before
+	// its first batch, and BulkCacheReset after it ends: SQLite's page
+	// cache is raised for the bulk transaction, else the index pages that
+	// random keys touch no longer fit from a few hundred thousand users
+	// on, and every batch writes them out to the WAL and reads them back.
+	BulkCache, BulkCacheReset string
+	// BulkInsert is the verb of the multi-row inserts of CreateUsers,
+	// which roll the transaction back when one fails: "INSERT OR
+	// ROLLBACK" spares SQLite the statement journal that lets a failed
+	// INSERT undo only itself. Empty means "INSERT".
+	BulkInsert string
 	// TablesQuery lists the names of the store's tables, for tests that
 	// inspect raw rows.
 	TablesQuery string
@@ -90,6 +111,8 @@ func (d *Dialect) rebind(q string) string {
 	}
 	return b.String()
 }
+
+func (d *Dialect) bulkInsert() string { return cmp.Or(d.BulkInsert, "INSERT") }
 
 // placeholders returns n comma-separated "?".
 func placeholders(n int) string {

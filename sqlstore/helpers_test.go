@@ -53,15 +53,24 @@ func TestPrefixEnd(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
-	c := encodeCursor("zhang.san@x", "user_abc")
-	name, id, err := decodeCursor(c)
-	if err != nil || name != "zhang.san@x" || id != "user_abc" {
-		t.Fatalf("decodeCursor = %q, %q, %v", name, id, err)
-	}
-	for _, bad := range []string{"", "!!", encodeCursor("x", "")[:2]} {
-		if _, _, err := decodeCursor(bad); eiam.ErrorCode(err) != eiam.ErrInvalid {
-			t.Errorf("decodeCursor(%q) = %v; want ErrInvalid", bad, err)
+	for _, o := range []userOrder{byUsername, byDisplayName} {
+		c := encodeCursor(o, "zhang.san@x", "user_abc")
+		name, id, err := decodeCursor(c, o)
+		if err != nil || name != "zhang.san@x" || id != "user_abc" {
+			t.Fatalf("decodeCursor(%s) = %q, %q, %v", o.column, name, id, err)
 		}
+		for _, bad := range []string{"", "!!", encodeCursor(o, "x", "")[:2]} {
+			if _, _, err := decodeCursor(bad, o); eiam.ErrorCode(err) != eiam.ErrInvalid {
+				t.Errorf("decodeCursor(%q, %s) = %v; want ErrInvalid", bad, o.column, err)
+			}
+		}
+	}
+	// A cursor of one order is refused by a list in the other.
+	if _, _, err := decodeCursor(encodeCursor(byUsername, "a", "user_a"), byDisplayName); eiam.ErrorCode(err) != eiam.ErrInvalid {
+		t.Errorf("username cursor in a display-name list: %v; want ErrInvalid", err)
+	}
+	if _, _, err := decodeCursor(encodeCursor(byDisplayName, "a", "user_a"), byUsername); eiam.ErrorCode(err) != eiam.ErrInvalid {
+		t.Errorf("display-name cursor in a username list: %v; want ErrInvalid", err)
 	}
 }
 

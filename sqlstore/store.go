@@ -103,12 +103,12 @@ func (s *Store) Close() error {
 	return err
 }
 
+// DialectName is the name of the store's dialect: "sqlite", "postgres".
+func (s *Store) DialectName() string { return s.d.Name }
+
 // DB returns the pool that writes, for operational tools and for tests that
 // inspect what is stored.
 func (s *Store) DB() *sql.DB { return s.write }
-
-// DialectName names the database: "sqlite", "postgres".
-func (s *Store) DialectName() string { return s.d.Name }
 
 // Tables lists the tables of the store's schema.
 func (s *Store) Tables(ctx context.Context) ([]string, error) {

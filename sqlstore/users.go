@@ -25,11 +25,14 @@ func (s *Store) GetUser(ctx context.Context, instanceID, userID string) (*eiam.U
 	return u, nil
 }
 
+// lookupUserQuery reads the holder of a claim (instance, kind, value).
+const lookupUserQuery = `SELECT ` + userReadColumns + `
+	FROM user_claims c JOIN users u ON u.instance_id = c.instance_id AND u.id = c.user_id
+	WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`
+
 // LookupUser finds the holder of a claim; ErrNotFound when none holds it.
 func (s *Store) LookupUser(ctx context.Context, instanceID string, claim eiam.Claim) (*eiam.User, error) {
-	u, err := s.scanUser(s.queryRow(ctx, `SELECT `+userReadColumns+`
-		FROM user_claims c JOIN users u ON u.instance_id = c.instance_id AND u.id = c.user_id
-		WHERE c.instance_id = ? AND c.kind = ? AND c.value = ?`, instanceID, claim.Kind, claim.Value))
+	u, err := s.scanUser(s.queryRow(ctx, lookupUserQuery, instanceID, claim.Kind, claim.Value))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, eiam.Errorf(eiam.ErrNotFound, eiam.ClaimField(claim.Kind), "user_not_found", "id", claim.Value)
 	}
@@ -45,32 +48,36 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 	if c == nil || c.User == nil {
 		return errors.New("create user: commit without user")
 	}
+	err := s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error { return s.createUser(ctx, tx, c) })
+	return wrap(err, "create user %s", c.User.ID)
+}
+
+// createUser writes what CreateUser writes inside tx: a group commit's
+// (CreateUser) or a bulk import's (CreateUsers).
+func (s *Store) createUser(ctx context.Context, tx querier, c *eiam.Commit) error {
 	u := c.User
 	vals, err := s.userValues(u, c.SealedFields)
 	if err != nil {
-		return fmt.Errorf("create user %s: %w", u.ID, err)
+		return err
 	}
-	err = s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error {
-		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
-			VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
-			append([]any{u.InstanceID, u.ID}, vals...)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return conflict("id")
-		}
-		if err := s.addClaims(ctx, tx, u.InstanceID, u.ID, c.Claims); err != nil {
-			return err
-		}
-		if err := s.addUnits(ctx, tx, u); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, c, u, u.Version, eiam.ActionUserCreate, "user.created")
-	})
-	return wrap(err, "create user %s", u.ID)
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (instance_id, id, `+userValueColumns+`)
+		VALUES (?, ?, `+placeholders(len(vals))+`) ON CONFLICT (instance_id, id) DO NOTHING`),
+		append([]any{u.InstanceID, u.ID}, vals...)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return conflict("id")
+	}
+	if err := s.addClaims(ctx, tx, u.InstanceID, u.ID, c.Claims); err != nil {
+		return err
+	}
+	if err := s.addUnits(ctx, tx, u); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, c, u, u.Version, eiam.ActionUserCreate, "user.created")
 }
 
 // UpdateUser locks the user's row, calls apply with a copy of it and writes

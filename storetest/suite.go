@@ -43,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) eiam.Store) {
 		{"BatchIsolation", testBatchIsolation},
 		{"BatchCommitFailure", testBatchCommitFailure},
 		{"ListUsers", testListUsers},
+		{"CreateUsers", testCreateUsers},
+		{"BulkWriter", testBulkWriter},
+		{"ClaimHolders", testClaimHolders},
 		{"Events", testEvents},
 		{"OutboxVisibleInOrder", testOutboxOrder},
 		{"SecretsNotStoredInClear", testSecretsAtRest},
@@ -974,7 +977,9 @@ func testListUsers(t *testing.T, s eiam.Store) {
 			{"percent is not a wildcard", eiam.UserQuery{UsernamePrefix: "a%"}, []string{"a%b"}},
 			{"whole name", eiam.UserQuery{UsernamePrefix: "zed"}, []string{"Zed"}},
 			{"no match", eiam.UserQuery{UsernamePrefix: "nobody"}, nil},
-			{"display name prefix", eiam.UserQuery{DisplayNamePrefix: "张"}, []string{"Zed", "zoe"}},
+			// Ordered by display name: 张三丰 before 张伟.
+			{"display name prefix", eiam.UserQuery{DisplayNamePrefix: "张"}, []string{"zoe", "Zed"}},
+			{"both prefixes, by username", eiam.UserQuery{UsernamePrefix: "z", DisplayNamePrefix: "张"}, []string{"Zed", "zoe"}},
 			{"display name prefix ignores case", eiam.UserQuery{DisplayNamePrefix: "zhA"}, []string{"zz"}},
 			{"status", eiam.UserQuery{Status: eiam.StatusDisabled, Limit: 100}, disabled},
 			{"unit, primary or not", eiam.UserQuery{OUID: "ou_sales", Limit: 100}, sales},
@@ -1016,8 +1021,132 @@ func testListUsers(t *testing.T, s eiam.Store) {
 			t.Errorf("filtered walk = %v", got)
 		}
 	})
+	t.Run("display name walk", func(t *testing.T) {
+		// "User 000" … "User 109", by display name then id, in pages
+		// of 7; display names are not unique, so the id breaks ties.
+		var want []string
+		byDisplay := slices.Clone(all)
+		slices.SortFunc(byDisplay, func(a, b *eiam.User) int {
+			if c := strings.Compare(strings.ToLower(a.Attr(eiam.AttrDisplayName)), strings.ToLower(b.Attr(eiam.AttrDisplayName))); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		for _, u := range byDisplay {
+			if strings.HasPrefix(strings.ToLower(u.Attr(eiam.AttrDisplayName)), "user") {
+				want = append(want, u.ID)
+			}
+		}
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > 20 {
+				t.Fatal("paging does not end")
+			}
+			page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{DisplayNamePrefix: "USER", Limit: 7, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, ids(page.Users)...)
+			if after = page.Next; after == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("walk returned %d users, want each of %d once, by display name", len(got), len(want))
+		}
+	})
+	t.Run("ids in pages", func(t *testing.T) {
+		// A list of ids is ordered, counted, paged by cursor and by
+		// offset like any other, and combines with the other filters.
+		var pick []string
+		for i := 0; i < len(all); i += 9 {
+			pick = append(pick, all[i].ID)
+		}
+		var want []string // in list order
+		for _, id := range wantAll {
+			if slices.Contains(pick, id) {
+				want = append(want, id)
+			}
+		}
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			if pages > len(pick) {
+				t.Fatal("paging does not end")
+			}
+			page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{IDs: pick, Limit: 4, After: after, WithTotal: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Total != int64(len(pick)) {
+				t.Errorf("Total = %d, want %d", page.Total, len(pick))
+			}
+			got = append(got, ids(page.Users)...)
+			if after = page.Next; after == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("walk of ids = %v, want %v", got, want)
+		}
+		page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{IDs: pick, Limit: 3, Offset: 4})
+		if err != nil || !slices.Equal(ids(page.Users), want[4:7]) || page.Next == "" {
+			t.Errorf("offset 4 of ids = %v (next %q), %v; want %v", ids(page.Users), page.Next, err, want[4:7])
+		}
+		page, err = s.ListUsers(ctx, f.inst, eiam.UserQuery{IDs: pick, DisplayNamePrefix: "user 0", WithTotal: true})
+		var wantPrefixed []string
+		for _, u := range all {
+			if slices.Contains(pick, u.ID) && strings.HasPrefix(u.Attr(eiam.AttrDisplayName), "User 0") {
+				wantPrefixed = append(wantPrefixed, u.Attr(eiam.AttrDisplayName))
+			}
+		}
+		slices.Sort(wantPrefixed)
+		var gotPrefixed []string
+		for _, u := range page.Users {
+			gotPrefixed = append(gotPrefixed, u.Attr(eiam.AttrDisplayName))
+		}
+		if err != nil || !slices.Equal(gotPrefixed, wantPrefixed) || page.Total != int64(len(wantPrefixed)) {
+			t.Errorf("ids with a display-name prefix = %v (total %d), %v; want %v in display-name order", gotPrefixed, page.Total, err, wantPrefixed)
+		}
+	})
+	t.Run("walk while users change", func(t *testing.T) {
+		// A user created behind the cursor is not seen, one ahead of it
+		// is, and none is seen twice or skipped.
+		page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{UsernamePrefix: "user", Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := ids(page.Users)
+		behind := f.create(t, f.user("user000a"))
+		ahead := f.create(t, f.user("user109a"))
+		for after := page.Next; after != ""; {
+			page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{UsernamePrefix: "user", Limit: 50, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = append(seen, ids(page.Users)...)
+			after = page.Next
+		}
+		if slices.Contains(seen, behind.ID) || !slices.Contains(seen, ahead.ID) || len(seen) != 111 {
+			t.Errorf("saw %d users (behind the cursor: %v, ahead: %v); want 111, the one ahead only",
+				len(seen), slices.Contains(seen, behind.ID), slices.Contains(seen, ahead.ID))
+		}
+		for _, u := range []*eiam.User{behind, ahead} {
+			if err := f.delete(u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 	t.Run("bad cursor", func(t *testing.T) {
 		_, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{After: "not a cursor!"})
+		wantCode(t, err, eiam.ErrInvalid, "after")
+		// A cursor of a display-name search does not page a username list.
+		page, err := s.ListUsers(ctx, f.inst, eiam.UserQuery{DisplayNamePrefix: "user", Limit: 1})
+		if err != nil || page.Next == "" {
+			t.Fatalf("display-name page: %v, %v", page, err)
+		}
+		_, err = s.ListUsers(ctx, f.inst, eiam.UserQuery{After: page.Next})
 		wantCode(t, err, eiam.ErrInvalid, "after")
 	})
 }

@@ -63,7 +63,7 @@ func importFile(ctx context.Context, store importer.Store, key *masterkey.Key, p
 	if err != nil {
 		return err
 	}
-	im, err := importer.New(store, importer.Options{Hasher: hasher, Index: key, Progress: stderr})
+	im, err := importer.New(store, importer.Options{Hasher: hasher, Index: key, Progress: stderr, ProgressBar: isTerminal(stderr)})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,267 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/eiam/eiam"
+)
+
+// maxParams bounds the parameters of one multi-row statement, below
+// SQLite's limit (32766) and PostgreSQL's (65535).
+const maxParams = 16000
+
+// maxRowsPerStatement bounds the rows of one multi-row statement: beyond a
+// few hundred, longer statements save nothing measurable.
+const maxRowsPerStatement = 500
+
+// errBatchConflict means a multi-row insert of CreateUsers hit a unique
+// key: an id or claim is taken (by a stored user or another of the
+// batch). The batch is then written again row by row to name it.
+var errBatchConflict = errors.New("batch conflict")
+
+// CreateUsers writes new users as CreateUser does, all in one transaction:
+// either every user is written, with its claims, unit memberships, audit
+// record and event, or none is. It is the bulk path of an import: the rows
+// of the batch go in multi-row INSERTs, a few statements for hundreds of
+// users, without ON CONFLICT (which costs PostgreSQL a speculative insert
+// per row). When a unique key is violated, the transaction is rolled back
+// and the batch is written again one user at a time in a new one, which
+// fails with the same ErrConflict CreateUser would return for the first
+// user that cannot be written.
+func (s *Store) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	for _, c := range cs {
+		if c == nil || c.User == nil {
+			return errors.New("create users: commit without user")
+		}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createUsers(ctx, tx, cs) })
+	if errors.Is(err, errBatchConflict) {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			for _, c := range cs {
+				if err := s.createUser(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+			// The batch conflicted a moment ago; if it no longer does,
+			// writing it this way is as good.
+			return nil
+		})
+	}
+	return wrap(err, "create %d users", len(cs))
+}
+
+func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, cs []*eiam.Commit) error {
+	var users, claims, memberships, audits, events [][]any
+	for _, c := range cs {
+		u := c.User
+		vals, err := s.userValues(u, c.SealedFields)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", u.ID, err)
+		}
+		users = append(users, append([]any{u.InstanceID, u.ID}, vals...))
+		for _, cl := range sortedClaims(c.Claims) {
+			claims = append(claims, []any{u.InstanceID, cl.Kind, cl.Value, u.ID})
+		}
+		for _, ou := range units(u) {
+			memberships = append(memberships, []any{u.InstanceID, ou, u.ID})
+		}
+		a, ev, err := recordArgs(c, u, u.Version, eiam.ActionUserCreate, "user.created")
+		if err != nil {
+			return fmt.Errorf("user %s: %w", u.ID, err)
+		}
+		audits, events = append(audits, a), append(events, ev)
+	}
+	for _, step := range []struct {
+		head string
+		rows [][]any
+	}{
+		{` INTO users (instance_id, id, ` + userValueColumns + `)`, users},
+		{` INTO user_claims (instance_id, kind, value, user_id)`, claims},
+		{` INTO user_ous (instance_id, ou_id, user_id)`, memberships},
+		{` INTO audit_log (` + auditColumns + `)`, audits},
+	} {
+		if err := s.insertRows(ctx, tx, s.d.bulkInsert()+step.head, step.rows); err != nil {
+			if s.d.IsUniqueViolation(err) {
+				return errBatchConflict
+			}
+			return err
+		}
+	}
+	if s.d.OrderOutbox != "" {
+		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
+			return fmt.Errorf("outbox: %w", err)
+		}
+	}
+	return s.insertRows(ctx, tx, s.d.bulkInsert()+` INTO outbox (`+eventColumns+`)`, events)
+}
+
+// insertRows runs head VALUES (…), (…), … over rows, in as few statements
+// as the parameter limit allows. Every row has the same number of values.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	width := len(rows[0])
+	per := min(maxRowsPerStatement, maxParams/width)
+	row := "(" + placeholders(width) + ")"
+	for len(rows) > 0 {
+		chunk := rows[:min(per, len(rows))]
+		rows = rows[len(chunk):]
+		args := make([]any, 0, len(chunk)*width)
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := head + " VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimHoldersQuery reads the holders of n values of one kind of claim
+// (instance, kind, values…).
+func claimHoldersQuery(n int) string {
+	return `SELECT value, user_id FROM user_claims WHERE instance_id = ? AND kind = ? AND value IN (` + placeholders(n) + `)`
+}
+
+// ClaimHolders returns, for each of claims that a user of the instance
+// holds, that user's id; claims nobody holds are absent from the map. It
+// looks the claims up with one indexed query per kind and few hundred
+// values, for checking many users at once.
+func (s *Store) ClaimHolders(ctx context.Context, instanceID string, claims []eiam.Claim) (map[eiam.Claim]string, error) {
+	byKind := map[string][]any{}
+	for _, c := range claims {
+		byKind[c.Kind] = append(byKind[c.Kind], c.Value)
+	}
+	out := make(map[eiam.Claim]string)
+	for kind, values := range byKind {
+		for len(values) > 0 {
+			chunk := values[:min(maxRowsPerStatement, len(values))]
+			values = values[len(chunk):]
+			rows, err := s.read.QueryContext(ctx, s.q(claimHoldersQuery(len(chunk))), append([]any{instanceID, kind}, chunk...)...)
+			if err != nil {
+				return nil, fmt.Errorf("claim holders: %w", err)
+			}
+			for rows.Next() {
+				var value, id string
+				if err := rows.Scan(&value, &id); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("claim holders: %w", err)
+				}
+				out[eiam.Claim{Kind: kind, Value: value}] = id
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, fmt.Errorf("claim holders: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// BulkWriter returns a writer for the new users of a large import. With
+// Dialect.BulkTransaction its CreateUsers calls share one transaction,
+// ended by Commit; otherwise each call is Store.CreateUsers.
+func (s *Store) BulkWriter() eiam.BulkWriter { return &bulkWriter{s: s} }
+
+type bulkWriter struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
+	if !b.s.d.BulkTransaction {
+		return b.s.CreateUsers(ctx, cs)
+	}
+	if len(cs) == 0 {
+		return nil
+	}
+	if b.tx == nil {
+		tx, err := b.s.write.BeginTx(ctx, nil)
+		if err == nil && b.s.d.BulkCache != "" {
+			if _, err = tx.ExecContext(ctx, b.s.d.BulkCache); err != nil {
+				_ = tx.Rollback()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("create %d users: %w", len(cs), err)
+		}
+		b.tx = tx
+	}
+	err := b.s.createUsers(ctx, b.tx, cs)
+	if err == nil {
+		return nil
+	}
+	// A failed statement may leave the transaction unusable (SQLite's
+	// INSERT OR ROLLBACK ends it): the writer's batches are gone, as the
+	// interface says. Savepoints would keep the others, but SQLite would
+	// then copy every page a batch touches, for nothing in the usual case.
+	_ = b.Rollback()
+	if errors.Is(err, errBatchConflict) {
+		err = b.s.diagnose(ctx, cs)
+	}
+	return wrap(err, "create %d users", len(cs))
+}
+
+// diagnose writes a batch that conflicted one user at a time in a
+// transaction it rolls back, to return the error CreateUser would return
+// for the first user that cannot be written.
+func (s *Store) diagnose(ctx context.Context, cs []*eiam.Commit) error {
+	errFound := errors.New("found")
+	var first error
+	err := s.tryTx(ctx, func(tx *sql.Tx) error {
+		for _, c := range cs {
+			if err := s.createUser(ctx, tx, c); err != nil {
+				first = err
+				return errFound
+			}
+		}
+		return errFound // roll back what was written
+	})
+	switch {
+	case first != nil:
+		return first
+	case errors.Is(err, errFound):
+		// Nothing conflicts any more: the batch conflicted with one the
+		// writer wrote before it, or with a write since rolled back.
+		return conflict("")
+	}
+	return err
+}
+
+func (b *bulkWriter) Commit() error {
+	if b.tx == nil {
+		return nil
+	}
+	err := b.tx.Commit()
+	b.tx = nil
+	return errors.Join(err, b.resetCache())
+}
+
+func (b *bulkWriter) Rollback() error {
+	if b.tx == nil {
+		return nil
+	}
+	err := b.tx.Rollback()
+	b.tx = nil
+	return errors.Join(err, b.resetCache())
+}
+
+// resetCache gives the writer connection its usual page cache back (and
+// SQLite frees what the bulk transaction used beyond it).
+func (b *bulkWriter) resetCache() error {
+	if b.s.d.BulkCacheReset == "" {
+		return nil
+	}
+	_, err := b.s.write.Exec(b.s.d.BulkCacheReset)
+	return err
+}
