@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/internal/parallel"
 )
 
 // Store is what the service needs from the database.
@@ -248,7 +247,7 @@ func (s *Service) PrepareUsers(ctx context.Context, instanceID string, users []N
 	now := s.now().UTC()
 	commits := make([]*eiam.Commit, len(users))
 	errs := make([]error, len(users))
-	parallel(len(users), func(i int) {
+	parallel.For(len(users), func(i int) {
 		hash, hashErr := s.hashPassword(users[i].Change)
 		commits[i], errs[i] = s.planCreate(inst, users[i], defs, unitExists, actor, origin, hash, hashErr, now)
 	})
@@ -315,31 +314,6 @@ func (s *Service) planCreate(inst *eiam.Instance, nu NewUser, defs map[string]*e
 	}
 	commit.OldClaims = nil
 	return commit, nil
-}
-
-// parallel calls fn(0) … fn(n-1) on as many goroutines as there are cores.
-func parallel(n int, fn func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				fn(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // UpdateUser applies change to the user on behalf of actor. It is the one

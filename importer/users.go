@@ -7,13 +7,12 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/directory"
+	"github.com/eiam/eiam/internal/parallel"
 )
 
 // Users are checked and written in batches: the stored users and claim
@@ -110,7 +109,7 @@ func (us *users) decode(batch []rawUser, probs *[]Problem) ([]*entry, error) {
 	out := make([]*entry, len(batch))
 	found := make([][]Problem, len(batch))
 	errs := make([]error, len(batch))
-	parallel(len(batch), func(i int) {
+	parallel.For(len(batch), func(i int) {
 		path := us.path(batch[i].k)
 		u, ps, err := decodeUser(batch[i].raw, path)
 		out[i], found[i], errs[i] = &entry{k: batch[i].k, path: path, u: u}, ps, err
@@ -175,7 +174,7 @@ func (us *users) stored(ctx context.Context, es []*entry, verify bool) error {
 		}
 	}
 	// argon2id is slow by design: compare the passwords on every core.
-	parallel(len(withPassword), func(i int) {
+	parallel.For(len(withPassword), func(i int) {
 		e := withPassword[i]
 		ok, _, err := us.im.opts.Hasher.Verify(e.existing.PasswordHash, *e.u.Password)
 		e.samePassword = err == nil && ok
@@ -199,31 +198,6 @@ func (us *users) get(ctx context.Context, ids []string) (map[string]*eiam.User, 
 		}
 	}
 	return out, nil
-}
-
-// parallel calls fn(0) … fn(n-1) on as many goroutines as there are cores.
-func parallel(n int, fn func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				fn(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // plan sets e.change: the whole user for a new one, what differs for a
@@ -433,7 +407,7 @@ func (uc *userChecker) batch(ctx context.Context, batch []rawUser) error {
 		return err
 	}
 	checked := make([]error, len(es))
-	parallel(len(es), func(i int) {
+	parallel.For(len(es), func(i int) {
 		uc.plan(es[i])
 		checked[i] = uc.dir.Check(ctx, uc.ip.in.ID, es[i].existing, es[i].change, importActor)
 	})
