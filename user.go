@@ -104,6 +104,15 @@ func (u *User) Attr(a Attribute) string { return u.Attrs[a] }
 // Username returns the user's username.
 func (u *User) Username() string { return u.Attrs[AttrUsername] }
 
+// ExternalIDOrID is the user's external id, or the user id when none was
+// given: Alibaba's APIs default it so, and eiam does on every read.
+func (u *User) ExternalIDOrID() string {
+	if v := u.Attrs[AttrExternalID]; v != "" {
+		return v
+	}
+	return u.ID
+}
+
 // Flag returns the value of a boolean attribute.
 func (u *User) Flag(f Flag) bool {
 	switch f {

@@ -395,7 +395,7 @@ func TestEncodeUser(t *testing.T) {
 		}
 	}
 	u.Attrs[eiam.AttrExternalID] = "hr-7"
-	if ExternalID(u) != "hr-7" {
+	if u.ExternalIDOrID() != "hr-7" {
 		t.Error("a set external id is not shown")
 	}
 }

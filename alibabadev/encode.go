@@ -73,15 +73,6 @@ func ms(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// ExternalID is the user's external id; the vendor defaults it to the user
-// id when none was given, and so does eiam on every read.
-func ExternalID(u *eiam.User) string {
-	if v := u.Attr(eiam.AttrExternalID); v != "" {
-		return v
-	}
-	return u.ID
-}
-
 // EncodeListItem renders a user as a ListUsers data[] item.
 func EncodeListItem(u *eiam.User) ListItem {
 	return ListItem{
@@ -89,7 +80,7 @@ func EncodeListItem(u *eiam.User) ListItem {
 		DisplayName: u.Attr(eiam.AttrDisplayName), Description: u.Attr(eiam.AttrDescription),
 		PhoneRegion: u.Attr(eiam.AttrPhoneRegion), PhoneNumber: u.Attr(eiam.AttrPhoneNumber),
 		PhoneNumberVerified: u.PhoneVerified, Email: u.Attr(eiam.AttrEmail), EmailVerified: u.EmailVerified,
-		UserExternalID: ExternalID(u), UserSourceType: SourceBuiltIn, UserSourceID: u.InstanceID,
+		UserExternalID: u.ExternalIDOrID(), UserSourceType: SourceBuiltIn, UserSourceID: u.InstanceID,
 		Status: string(u.Status), PasswordSet: u.PasswordHash != "",
 		RegisterTime: ms(u.CreatedAt), CreateTime: ms(u.CreatedAt), UpdateTime: ms(u.UpdatedAt),
 	}
