@@ -60,6 +60,9 @@ type Config struct {
 	EiamBin, FloorBin string
 	// Keep leaves the working directory (databases, logs) in place.
 	Keep bool
+	// ProfileDir, when set, receives a CPU profile of eiam for every
+	// measured eiam run, taken through its --debug-addr.
+	ProfileDir string
 }
 
 const usage = `Usage: go run ./bench [flags]
@@ -94,6 +97,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*C
 	fs.StringVar(&c.EiamBin, "eiam-bin", "", "eiam binary to run (default: go build ./cmd/eiam)")
 	fs.StringVar(&c.FloorBin, "floor-bin", "", "floor binary to run (default: go build ./bench/floor)")
 	fs.BoolVar(&c.Keep, "keep", false, "keep the working directory with the databases and server logs")
+	fs.StringVar(&c.ProfileDir, "cpuprofile", "", "write a CPU profile of eiam for each measured eiam run into this directory (eiam-DIALECT-ROUND.pprof; read with go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -211,8 +215,18 @@ func Bench(ctx context.Context, cfg *Config, out io.Writer) (rep *Report, err er
 	}
 	done()
 
-	eiam, err := startProcess(ctx, "eiam", eiamBin, dir, filepath.Join(dir, "eiam.log"),
-		"serve", "--addr", "127.0.0.1:0", "--database", dbs.eiam, "--master-key-file", keyFile, "--log-format", "json")
+	eiamArgs := []string{"serve", "--addr", "127.0.0.1:0", "--database", dbs.eiam, "--master-key-file", keyFile, "--log-format", "json"}
+	var debugAddr string
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+		if debugAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		eiamArgs = append(eiamArgs, "--debug-addr", debugAddr)
+	}
+	eiam, err := startProcess(ctx, "eiam", eiamBin, dir, filepath.Join(dir, "eiam.log"), eiamArgs...)
 	if err != nil {
 		return nil, err
 	}
@@ -246,18 +260,31 @@ func Bench(ctx context.Context, cfg *Config, out io.Writer) (rep *Report, err er
 	fmt.Fprintf(out, "\n%s, %d users, %d clients, %s per run (after %s of warm-up), %d round(s)\n",
 		cfg.Store, cfg.Users, cfg.Clients, cfg.Duration, cfg.Warmup, cfg.Rounds)
 	rep = &Report{Config: cfg}
-	measure := func(t target) Result {
+	measure := func(t target, profile string) Result {
 		if cfg.Warmup > 0 {
 			load(ctx, t, cfg.Clients, cfg.Warmup)
 		}
-		return load(ctx, t, cfg.Clients, cfg.Duration)
+		if profile == "" {
+			return load(ctx, t, cfg.Clients, cfg.Duration)
+		}
+		profiled := make(chan error, 1)
+		go func() { profiled <- cpuProfile(ctx, debugAddr, cfg.Duration, profile) }()
+		res := load(ctx, t, cfg.Clients, cfg.Duration)
+		if err := <-profiled; err != nil {
+			fmt.Fprintf(out, "  (no profile: %v)\n", err)
+		}
+		return res
 	}
 	for round := 1; round <= cfg.Rounds; round++ {
 		fmt.Fprintf(out, "\nround %d\n", round)
 		for _, name := range cfg.Dialects {
 			r := Run{Round: round, Dialect: name}
-			r.Eiam = measure(targets[name])
-			r.Floor = measure(floorT)
+			var profile string
+			if cfg.ProfileDir != "" {
+				profile = filepath.Join(cfg.ProfileDir, fmt.Sprintf("eiam-%s-%d.pprof", name, round))
+			}
+			r.Eiam = measure(targets[name], profile)
+			r.Floor = measure(floorT, "")
 			if err := ctx.Err(); err != nil {
 				return rep, err
 			}

@@ -176,6 +176,9 @@ type serveConfig struct {
 	trustedProxies []netip.Prefix
 	importFile     string
 	argon2id       password.Params
+	// debugAddr, when set, serves Go's profiler (net/http/pprof) on a
+	// listener of its own, never on the public one.
+	debugAddr string
 }
 
 const serveUsage = `Usage: eiam serve [flags]
@@ -195,19 +198,25 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	imp := f.str("import", "", "", "import this JSON file before serving")
 	argon := f.str("argon2id", "EIAM_ARGON2ID", password.DefaultParams.String(),
 		"argon2id parameters for new password hashes: m=KiB,t=passes,p=lanes; older hashes are upgraded at each user's next sign-in")
+	debug := f.str("debug-addr", "EIAM_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this HOST:PORT, a listener of its own; keep it private (default off)")
 	if err := f.parse(args, getenv); err != nil {
 		return nil, err
 	}
 	if f.fs.NArg() > 0 {
 		return nil, usagef("serve takes no arguments, got %q", f.fs.Arg(0))
 	}
-	cfg := &serveConfig{common: c, addr: addr.value, importFile: imp.value}
+	cfg := &serveConfig{common: c, addr: addr.value, importFile: imp.value, debugAddr: debug.value}
 	var err error
 	if cfg.db, err = c.parseDatabase(); err != nil {
 		return nil, err
 	}
 	if _, port, err := net.SplitHostPort(addr.value); err != nil || port == "" {
 		return nil, addr.invalid("want HOST:PORT, such as 127.0.0.1:8080 or :8080")
+	}
+	if debug.value != "" {
+		if _, port, err := net.SplitHostPort(debug.value); err != nil || port == "" {
+			return nil, debug.invalid("want HOST:PORT, such as 127.0.0.1:6060")
+		}
 	}
 	if public.value != "" {
 		u, err := url.Parse(public.value)

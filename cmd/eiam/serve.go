@@ -68,6 +68,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln.Close()
 		return err
 	}
+	if cfg.debugAddr != "" {
+		if err := serveDebug(ctx, cfg.debugAddr, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	go purgeLoop(ctx, store, log)
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL)
 	fmt.Fprintf(stdout, "eiam listening on http://%s (public URL %s)\n", ln.Addr(), publicURL)
