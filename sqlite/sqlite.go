@@ -91,6 +91,9 @@ func dsns(path string) (write, read string) {
 	// parameter; SQLite decodes the escapes.
 	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)
+	// _txlock=immediate: every write transaction begins with BEGIN
+	// IMMEDIATE, so one that reads and then writes never has to upgrade
+	// its lock.
 	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(" + writeCache + ")&_pragma=temp_store(memory)&_txlock=immediate"
 	// query_only: a plain read can never take the write lock by mistake.
 	read = uri + common + "&_pragma=query_only(1)"
@@ -104,12 +107,9 @@ func Dialect() sqlstore.Dialect {
 		panic(err) // the directory is embedded; Sub fails only on a bad name
 	}
 	return sqlstore.Dialect{
-		Name: "sqlite",
-		// IMMEDIATE: a transaction that reads and then writes never has
-		// to upgrade its lock.
-		Begin:             "BEGIN IMMEDIATE",
+		Name:              "sqlite",
 		IsUniqueViolation: isUniqueViolation,
-		PrepareReads:      true,
+		PrepareStatements: true,
 		BulkTransaction:   true,
 		BulkCache:         "PRAGMA cache_size = " + bulkCache,
 		BulkCacheReset:    "PRAGMA cache_size = " + writeCache,

@@ -25,8 +25,6 @@ type Dialect struct {
 	// changed (" FOR UPDATE"); empty when the transaction itself already
 	// excludes other writers (SQLite's BEGIN IMMEDIATE).
 	LockRow string
-	// Begin begins a write transaction ("BEGIN" when empty).
-	Begin string
 	// BatchLock and BatchUnlock, when set, take and release a lock held
 	// by one connection at a time, across every replica, for the statement
 	// phase of a batch of user writes (see committer): no two batches then
@@ -53,12 +51,12 @@ type Dialect struct {
 	// concurrency (deadlock, serialization failure) and may be run again.
 	// Nil means never.
 	IsRetryable func(err error) bool
-	// PrepareReads makes the store prepare the statements of its frequent
-	// fixed reads once and reuse them (database/sql keeps one per
-	// connection of the read pool). For drivers that compile every query
-	// anew (modernc's SQLite); pgx already keeps prepared statements per
-	// connection by itself.
-	PrepareReads bool
+	// PrepareStatements makes the store prepare the statements of its
+	// frequent fixed reads, and those of user writes, once and reuse them
+	// (database/sql keeps one per connection). For drivers that compile
+	// every query anew (modernc's SQLite); pgx already keeps prepared
+	// statements per connection by itself.
+	PrepareStatements bool
 	// BulkTransaction makes a BulkWriter keep all its batches in one
 	// transaction until Commit. It suits SQLite, where each commit appends
 	// every page it changed to the WAL, and a page of an index on random

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -22,19 +21,39 @@ const maxBatch = 128
 // it may be run again after a rollback.
 type userWrite func(ctx context.Context, w *writeTx) error
 
-// querier runs statements: a transaction, or the connection of a batch.
+// querier runs statements: a transaction, or the transaction of a batch.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// writeTx is the connection whose transaction a user write runs in, and
-// what the write leaves for the end of its batch.
+// writeTx is the transaction a user write runs in, and what the write
+// leaves for the end of its batch.
 type writeTx struct {
-	*sql.Conn
+	tx *sql.Tx
+	// stmts are the prepared statements to run queries with; nil where
+	// the dialect does not prepare them.
+	stmts *statements
 	// events are the argument lists of the write's outbox rows, which the
 	// batch inserts together after Dialect.OrderOutbox.
 	events [][]any
+}
+
+// ExecContext runs query in the transaction, with its prepared statement if
+// there is one.
+func (w *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := w.stmts.lookup(query); st != nil {
+		return w.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return w.tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowContext is ExecContext for a query of one row.
+func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := w.stmts.lookup(query); st != nil {
+		return w.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return w.tx.QueryRowContext(ctx, query, args...)
 }
 
 // writeUser runs w in a write transaction shared with other user writes and
@@ -253,6 +272,8 @@ func (c *committer) commit(batch []*pending) {
 	for i, p := range live {
 		p.done <- errs[i]
 	}
+	// Only now, with the connection given back and every write answered.
+	c.s.writeStmts.prepareWanted(context.Background())
 }
 
 // try runs the writes in one transaction, setting errs[i] to the failure of
@@ -260,11 +281,11 @@ func (c *committer) commit(batch []*pending) {
 // returns how many writes committed, or what made the whole transaction
 // fail. endStatements is called when the statement phase ends.
 //
-// The transaction is begun and ended with statements on a connection of
-// its own rather than with database/sql's Tx, so that its first statements
-// travel together in one round trip, and so that a COMMIT that fails but
-// leaves the transaction open (SQLite, for a deferred constraint) is rolled
-// back before the connection goes back to the pool.
+// The transaction runs on a connection held for the whole batch, so that
+// BatchLock, a lock of the connection's session, is released on the
+// connection that took it, and so that a COMMIT that fails but leaves the
+// transaction open (SQLite, for a deferred constraint) never reaches the
+// pool: the connection is discarded.
 func (c *committer) try(live []*pending, errs []error, endStatements func()) (committed int, err error) {
 	d := &c.s.d
 	clear(errs)
@@ -275,29 +296,34 @@ func (c *committer) try(live []*pending, errs []error, endStatements func()) (co
 	if err != nil {
 		return 0, err
 	}
-	open, locked := false, false // a transaction is open; BatchLock is held
+	var tx *sql.Tx
+	locked, discard := false, false // BatchLock is held; the connection must not be reused
 	defer func() {
-		var err error
-		if open {
-			_, err = conn.ExecContext(ctx, `ROLLBACK`)
+		if tx != nil {
+			if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+				discard = true
+			}
 		}
-		if locked && err == nil {
-			_, err = conn.ExecContext(ctx, d.BatchUnlock)
+		if locked && !discard {
+			if _, err := conn.ExecContext(ctx, d.BatchUnlock); err != nil {
+				discard = true
+			}
 		}
-		if err != nil {
-			// Closing the connection ends both.
+		if discard {
+			// Closing the connection ends its transaction and its locks.
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
 	}()
-	begin := cmp.Or(d.Begin, `BEGIN`)
-	if d.BatchLock != "" {
-		begin += "; " + d.BatchLock
-		locked = true
-	}
-	open = true
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
+	if tx, err = conn.BeginTx(ctx, nil); err != nil {
+		tx = nil
 		return 0, fmt.Errorf("begin: %w", err)
+	}
+	if d.BatchLock != "" {
+		locked = true
+		if _, err := tx.ExecContext(ctx, d.BatchLock); err != nil {
+			return 0, fmt.Errorf("batch lock: %w", err)
+		}
 	}
 	// Each write runs in savepoint w, unless it is alone: then its failure
 	// rolls back the transaction. The savepoint of the previous write is
@@ -313,7 +339,7 @@ func (c *committer) try(live []*pending, errs []error, endStatements func()) (co
 		if errs[i] != nil {
 			continue
 		}
-		wt := &writeTx{Conn: conn}
+		wt := &writeTx{tx: tx, stmts: c.s.writeStmts}
 		werr, fatal := inSavepoint(wt, p, savepoint, c.s.retryable)
 		if savepoint != "" {
 			savepoint = `RELEASE SAVEPOINT w; SAVEPOINT w`
@@ -340,21 +366,23 @@ func (c *committer) try(live []*pending, errs []error, endStatements func()) (co
 		end = append(end, d.OrderOutbox)
 	}
 	if len(end) > 0 {
-		if _, err := conn.ExecContext(ctx, strings.Join(end, "; ")); err != nil {
+		if _, err := tx.ExecContext(ctx, strings.Join(end, "; ")); err != nil {
 			return 0, fmt.Errorf("outbox order: %w", err)
 		}
 		locked = false
 	}
 	endStatements()
-	if err := c.s.insertEvents(ctx, conn, events); err != nil {
+	if err := c.s.insertEvents(ctx, &writeTx{tx: tx, stmts: c.s.writeStmts}, events); err != nil {
 		return 0, err
 	}
-	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
-		// The transaction may still be open (SQLite keeps it open when a
-		// deferred constraint fails); the deferred ROLLBACK ends it.
+	err = tx.Commit()
+	tx = nil
+	if err != nil {
+		// The transaction may still be open on the connection (SQLite
+		// keeps it open when a deferred constraint fails).
+		discard = true
 		return 0, fmt.Errorf("commit: %w", err)
 	}
-	open = false
 	return committed, nil
 }
 

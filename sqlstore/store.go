@@ -21,8 +21,10 @@ type Store struct {
 	// gc commits user writes in groups.
 	gc *committer
 	// stmts holds the read pool's prepared statements by query text (see
-	// Dialect.PrepareReads and queryRow).
-	stmts sync.Map
+	// Dialect.PrepareStatements and queryRow); writeStmts those of the
+	// write pool (see writeTx).
+	stmts      sync.Map
+	writeStmts *statements
 }
 
 var _ eiam.Store = (*Store)(nil)
@@ -37,6 +39,9 @@ func New(d Dialect, write, read *sql.DB, key *masterkey.Key) *Store {
 	}
 	s := &Store{d: d, write: write, read: read, key: key}
 	s.gc = newCommitter(s)
+	if d.PrepareStatements {
+		s.writeStmts = newStatements(write)
+	}
 	return s
 }
 
@@ -96,6 +101,7 @@ func (s *Store) Close() error {
 		err = errors.Join(err, st.(*sql.Stmt).Close())
 		return true
 	})
+	err = errors.Join(err, s.writeStmts.close())
 	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -155,7 +161,7 @@ func (s *Store) queryRows(ctx context.Context, query string, args ...any) (*sql.
 // statement could not be prepared (the caller then runs the query as it
 // is, and meets the error there).
 func (s *Store) prepared(ctx context.Context, query string) *sql.Stmt {
-	if !s.d.PrepareReads {
+	if !s.d.PrepareStatements {
 		return nil
 	}
 	if st, ok := s.stmts.Load(query); ok {

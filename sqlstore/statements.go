@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+)
+
+// maxWriteStatements bounds the prepared statements of user writes. Their
+// texts are fixed but for the number of rows of a few multi-row inserts, so
+// a few dozen are in use; the bound only guards against a text that would
+// vary without end.
+const maxWriteStatements = 512
+
+// statements are the write pool's prepared statements of user writes, by
+// query text, for a dialect with PrepareStatements (SQLite, where compiling
+// a statement costs more than running it).
+//
+// database/sql prepares a statement on a connection the first time a
+// transaction there uses it (Tx.StmtContext) and keeps it for the life of
+// the connection. But it creates a statement only on a connection it takes
+// from the pool, and a batch holds the pool's one SQLite connection. So a
+// batch runs a statement it finds unprepared as it is and asks for it;
+// once the batch has given its connection back, prepareWanted creates it.
+type statements struct {
+	db *sql.DB
+
+	mu       sync.Mutex
+	prepared map[string]*sql.Stmt
+	wanted   map[string]bool
+}
+
+func newStatements(db *sql.DB) *statements {
+	return &statements{db: db, prepared: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+}
+
+// lookup returns the prepared statement of query, or nil, asking for it.
+// A nil *statements prepares nothing.
+func (c *statements) lookup(query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.prepared[query]; ok {
+		return st
+	}
+	// A script of several statements is compiled one statement at a time
+	// whether prepared or not.
+	if !strings.Contains(query, ";") && len(c.prepared)+len(c.wanted) < maxWriteStatements {
+		c.wanted[query] = true
+	}
+	return nil
+}
+
+// prepareWanted prepares the statements asked for. It must not be called
+// while holding a connection of the pool: it takes one. A statement that
+// fails to prepare is not asked for again (it fails where it runs, with
+// the error that says why).
+func (c *statements) prepareWanted(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	var queries []string
+	for q := range c.wanted {
+		queries = append(queries, q)
+	}
+	clear(c.wanted)
+	c.mu.Unlock()
+	// Not under mu: preparing waits for the connection, which a batch
+	// looking up statements may hold.
+	for _, q := range queries {
+		st, err := c.db.PrepareContext(ctx, q)
+		if err != nil {
+			st = nil
+		}
+		c.mu.Lock()
+		if _, ok := c.prepared[q]; ok && st != nil {
+			st.Close() // prepared meanwhile by another batch's call
+		} else {
+			c.prepared[q] = st
+		}
+		c.mu.Unlock()
+	}
+}
+
+// close closes the prepared statements.
+func (c *statements) close() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var err error
+	for q, st := range c.prepared {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+		delete(c.prepared, q)
+	}
+	return err
+}
