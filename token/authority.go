@@ -52,6 +52,8 @@ type Authority struct {
 	// sessions holds sessions that passed every check not bound to the
 	// clock, at the security epoch of the check (see loadSession).
 	sessions *cache.Map[string, *eiam.Session]
+	// verified remembers tokens whose signature was checked.
+	verified *signatures
 }
 
 // maxCachedSessions bounds the sessions an Authority keeps in memory (a few
@@ -80,7 +82,7 @@ func New(store Store, opts Options) *Authority {
 	}
 	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
 	return &Authority{store: store, ring: &keyRing{store: store, now: opts.Clock}, opts: opts,
-		sessions: cache.NewMap[string, *eiam.Session](maxCachedSessions)}
+		sessions: cache.NewMap[string, *eiam.Session](maxCachedSessions), verified: newSignatures()}
 }
 
 // Issuer is the OpenID Connect issuer of an instance.

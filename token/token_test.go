@@ -136,6 +136,11 @@ func TestForgedTokensAreRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s eiam.Store) {
 		e := setup(t, s)
 		ctx := context.Background()
+		// The genuine token verifies first, so that its signature is
+		// remembered: no forgery below may pass for it.
+		if _, err := e.auth.Verify(ctx, e.tok, want); err != nil {
+			t.Fatal(err)
+		}
 		claims := claimsOf(t, e.tok)
 		set, err := e.auth.JWKS(ctx)
 		if err != nil || len(set.Keys) != 1 {
@@ -176,6 +181,9 @@ func TestForgedTokensAreRefused(t *testing.T) {
 		e.now = e.now.Add(3 * time.Hour)
 		refused(t, e, e.tok, want, "expired")
 		e.now = saved
+		if _, err := e.auth.Verify(ctx, e.tok, want); err != nil {
+			t.Fatalf("the genuine token after the forgeries: %v", err)
+		}
 	})
 }
 

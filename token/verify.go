@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto/sha256"
 	"slices"
 	"strings"
 
@@ -60,17 +61,9 @@ func invalid(reason string) error {
 // then that its session is live and, for a user session, that the user
 // exists, is enabled, and has not changed password since the session began.
 func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Principal, error) {
-	tok, err := jwt.ParseSigned(raw, signatureAlgs)
-	if err != nil || len(tok.Headers) != 1 {
-		return nil, invalid("malformed or disallowed algorithm")
-	}
-	k, err := a.ring.lookup(ctx, tok.Headers[0].KeyID)
+	c, err := a.signed(ctx, raw)
 	if err != nil {
-		return nil, invalid("unknown key")
-	}
-	var c Claims
-	if err := tok.Claims(&k.priv.PublicKey, &c); err != nil {
-		return nil, invalid("signature")
+		return nil, err
 	}
 	now := a.opts.Clock()
 	instanceID := a.instanceOf(c.Issuer)
@@ -99,6 +92,37 @@ func (a *Authority) Verify(ctx context.Context, raw string, want Expect) (*Princ
 	}
 	p.Scopes, p.Claims = strings.Fields(c.Scope), c
 	return p, nil
+}
+
+// signed checks the signature of a token and returns its claims, checked
+// for nothing else. A token verified before is found by its hash, and only
+// its key is looked up again: a retired key's tokens fail at once.
+func (a *Authority) signed(ctx context.Context, raw string) (Claims, error) {
+	h := sha256.Sum256([]byte(raw))
+	if v, ok := a.verified.get(h, a.opts.Clock()); ok {
+		if _, err := a.ring.lookup(ctx, v.kid); err != nil {
+			return Claims{}, invalid("unknown key")
+		}
+		return v.claims, nil
+	}
+	tok, err := jwt.ParseSigned(raw, signatureAlgs)
+	if err != nil || len(tok.Headers) != 1 {
+		return Claims{}, invalid("malformed or disallowed algorithm")
+	}
+	kid := tok.Headers[0].KeyID
+	k, err := a.ring.lookup(ctx, kid)
+	if err != nil {
+		return Claims{}, invalid("unknown key")
+	}
+	var c Claims
+	if err := tok.Claims(&k.priv.PublicKey, &c); err != nil {
+		return Claims{}, invalid("signature")
+	}
+	if c.Expiry != nil {
+		// Kept past expiry by the leeway that Verify grants.
+		a.verified.put(h, &verifiedToken{kid: kid, claims: c, until: c.Expiry.Time().Add(a.opts.Leeway)})
+	}
+	return c, nil
 }
 
 // Session checks that session sid of the instance is live and may still
