@@ -279,7 +279,7 @@ func (s *Service) planCreate(inst *eiam.Instance, nu NewUser, defs map[string]*e
 	actor eiam.Actor, origin eiam.Origin, hash string, hashErr error, now time.Time) (*eiam.Commit, error) {
 	id := nu.ID
 	if id == "" {
-		id = eiam.NewID("user")
+		id = eiam.NewOrderedID("user", now)
 	} else if e := checkID(id); e != nil {
 		return nil, e
 	}
@@ -731,7 +731,7 @@ func truncate(s string) string {
 
 func audit(u *eiam.User, action string, actor eiam.Actor, origin eiam.Origin, changes []eiam.AttrChange, version int64, now time.Time) eiam.AuditRecord {
 	return eiam.AuditRecord{
-		ID: eiam.NewID("aud"), InstanceID: u.InstanceID, UserID: u.ID, Action: action,
+		ID: eiam.NewOrderedID("aud", now), InstanceID: u.InstanceID, UserID: u.ID, Action: action,
 		Actor: actor, Origin: origin, Changes: changes, Version: version, At: now,
 	}
 }

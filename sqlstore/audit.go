@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/eiam/eiam"
 )
@@ -48,7 +49,7 @@ const (
 func recordArgs(c *eiam.Commit, u *eiam.User, version int64, action, typ string) (auditArgs, eventArgs []any, err error) {
 	a, ev := c.Audit, c.Event
 	if a.ID == "" {
-		a.ID = eiam.NewID("aud")
+		a.ID = eiam.NewOrderedID("aud", cmp.Or(a.At, time.Now()))
 	}
 	a.InstanceID = cmp.Or(a.InstanceID, u.InstanceID)
 	a.UserID = cmp.Or(a.UserID, u.ID)
