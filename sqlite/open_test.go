@@ -122,3 +122,53 @@ func TestTwoProcessesShareAFile(t *testing.T) {
 		t.Errorf("Version = %d, want %d", got.Version, want)
 	}
 }
+
+// TestBulkWriterRestoresSettings checks that the writer connection enforces
+// foreign keys again, with its usual page cache, after a bulk transaction
+// that switched both (sqlstore.Dialect.BulkSettings) — committed, and
+// rolled back after a failed batch — and that foreign keys are enforced
+// for the next write.
+func TestBulkWriterRestoresSettings(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.OpenSQLite(t)
+	inst := &eiam.Instance{ID: "idaas_bulk", Name: "Bulk"}
+	if _, err := s.PutInstance(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	newUser := func(id, name string) *eiam.Commit {
+		u := &eiam.User{InstanceID: inst.ID, ID: id, Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
+			Attrs: map[eiam.Attribute]string{eiam.AttrUsername: name}, CreatedAt: now, UpdatedAt: now}
+		return &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim(name)}}
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, tc := range []struct{ pragma, want string }{{"foreign_keys", "1"}, {"cache_size", "-65536"}} {
+			var got string
+			if err := s.DB().QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", when, tc.pragma, got, tc.want)
+			}
+		}
+		// A membership of a user that does not exist breaks a foreign key.
+		if _, err := s.DB().ExecContext(ctx, `INSERT INTO user_ous (instance_id, ou_id, user_id) VALUES (?, ?, 'user_nobody')`, inst.ID, inst.RootOUID); err == nil {
+			t.Errorf("%s: a row breaking a foreign key was written", when)
+		}
+	}
+	w := s.BulkWriter()
+	if err := w.CreateUsers(ctx, []*eiam.Commit{newUser("user_b1", "b1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	check("after a commit")
+	// The second user takes the first one's username: the batch fails and
+	// the writer rolls back.
+	if err := w.CreateUsers(ctx, []*eiam.Commit{newUser("user_b2", "b2"), newUser("user_b3", "b1")}); eiam.ErrorCode(err) != eiam.ErrConflict {
+		t.Fatalf("conflicting batch: %v, want a conflict", err)
+	}
+	check("after a failed batch")
+}

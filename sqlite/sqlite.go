@@ -77,7 +77,7 @@ func Open(ctx context.Context, path string, key *masterkey.Key) (*sqlstore.Store
 }
 
 // Page cache sizes (negative: KiB) of the writer: 64 MiB, and up to 1 GiB
-// during an import of many users (sqlstore.Dialect.BulkCache), allocated
+// during an import of many users (sqlstore.Dialect.BulkSettings), allocated
 // as pages are read, so a small import uses little of it.
 const (
 	writeCache = "-65536"
@@ -111,8 +111,8 @@ func Dialect() sqlstore.Dialect {
 		IsUniqueViolation: isUniqueViolation,
 		PrepareStatements: true,
 		BulkTransaction:   true,
-		BulkCache:         "PRAGMA cache_size = " + bulkCache,
-		BulkCacheReset:    "PRAGMA cache_size = " + writeCache,
+		BulkSettings:      "PRAGMA cache_size = " + bulkCache + "; PRAGMA foreign_keys = OFF",
+		BulkSettingsReset: "PRAGMA cache_size = " + writeCache + "; PRAGMA foreign_keys = ON",
 		BulkInsert:        "INSERT OR ROLLBACK",
 		TablesQuery:       `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`,
 		Goose:             goose.DialectSQLite3,

@@ -3,11 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/eiam/eiam"
+	"github.com/eiam/eiam/internal/parallel"
 )
 
 // maxParams bounds the parameters of one multi-row statement, below
@@ -41,7 +43,7 @@ func (s *Store) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 			return errors.New("create users: commit without user")
 		}
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createUsers(ctx, tx, cs) })
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createUsers(ctx, tx, nil, cs) })
 	if errors.Is(err, errBatchConflict) {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			for _, c := range cs {
@@ -57,26 +59,47 @@ func (s *Store) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 	return wrap(err, "create %d users", len(cs))
 }
 
-func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, cs []*eiam.Commit) error {
-	var users, claims, memberships, audits, events [][]any
-	for _, c := range cs {
-		u := c.User
-		vals, err := s.userValues(u, c.SealedFields)
+// createUsers writes what CreateUsers writes inside tx. stmts, when not
+// nil, keeps the statements it prepares in tx for the next call in the same
+// transaction (a bulk transaction runs the same few multi-row statements
+// thousands of times; compiling each anew cost SQLite a tenth of an
+// import).
+func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, stmts map[string]*sql.Stmt, cs []*eiam.Commit) error {
+	// Each user's rows are built on every core (sealing, JSON), in order.
+	type rows struct {
+		user                []any
+		claims, memberships [][]any
+		audit, event        []any
+		err                 error
+	}
+	per := make([]rows, len(cs))
+	parallel.For(len(cs), func(i int) {
+		u, r := cs[i].User, &per[i]
+		vals, err := s.userValues(u, cs[i].SealedFields)
 		if err != nil {
-			return fmt.Errorf("user %s: %w", u.ID, err)
+			r.err = fmt.Errorf("user %s: %w", u.ID, err)
+			return
 		}
-		users = append(users, append([]any{u.InstanceID, u.ID}, vals...))
-		for _, cl := range sortedClaims(c.Claims) {
-			claims = append(claims, []any{u.InstanceID, cl.Kind, cl.Value, u.ID})
+		r.user = append([]any{u.InstanceID, u.ID}, vals...)
+		for _, cl := range sortedClaims(cs[i].Claims) {
+			r.claims = append(r.claims, []any{u.InstanceID, cl.Kind, cl.Value, u.ID})
 		}
 		for _, ou := range units(u) {
-			memberships = append(memberships, []any{u.InstanceID, ou, u.ID})
+			r.memberships = append(r.memberships, []any{u.InstanceID, ou, u.ID})
 		}
-		a, ev, err := recordArgs(c, u, u.Version, eiam.ActionUserCreate, "user.created")
-		if err != nil {
-			return fmt.Errorf("user %s: %w", u.ID, err)
+		if r.audit, r.event, err = recordArgs(cs[i], u, u.Version, eiam.ActionUserCreate, "user.created"); err != nil {
+			r.err = fmt.Errorf("user %s: %w", u.ID, err)
 		}
-		audits, events = append(audits, a), append(events, ev)
+	})
+	var users, claims, memberships, audits, events [][]any
+	for _, r := range per {
+		if r.err != nil {
+			return r.err
+		}
+		users = append(users, r.user)
+		claims = append(claims, r.claims...)
+		memberships = append(memberships, r.memberships...)
+		audits, events = append(audits, r.audit), append(events, r.event)
 	}
 	for _, step := range []struct {
 		head string
@@ -87,7 +110,7 @@ func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, cs []*eiam.Commit) 
 		{` INTO user_ous (instance_id, ou_id, user_id)`, memberships},
 		{` INTO audit_log (` + auditColumns + `)`, audits},
 	} {
-		if err := s.insertRows(ctx, tx, s.d.bulkInsert()+step.head, step.rows); err != nil {
+		if err := s.insertRows(ctx, tx, stmts, s.d.bulkInsert()+step.head, step.rows); err != nil {
 			if s.d.IsUniqueViolation(err) {
 				return errBatchConflict
 			}
@@ -99,12 +122,13 @@ func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, cs []*eiam.Commit) 
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
-	return s.insertRows(ctx, tx, s.d.bulkInsert()+` INTO outbox (`+eventColumns+`)`, events)
+	return s.insertRows(ctx, tx, stmts, s.d.bulkInsert()+` INTO outbox (`+eventColumns+`)`, events)
 }
 
 // insertRows runs head VALUES (…), (…), … over rows, in as few statements
 // as the parameter limit allows. Every row has the same number of values.
-func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, rows [][]any) error {
+// stmts, when not nil, holds statements prepared in tx, by query.
+func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, stmts map[string]*sql.Stmt, head string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -118,8 +142,21 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, head string, rows []
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		q := head + " VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row
-		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+		q := s.q(head + " VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row)
+		var err error
+		if stmts == nil {
+			_, err = tx.ExecContext(ctx, q, args...)
+		} else {
+			st := stmts[q]
+			if st == nil {
+				if st, err = tx.PrepareContext(ctx, q); err != nil {
+					return err
+				}
+				stmts[q] = st
+			}
+			_, err = st.ExecContext(ctx, args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -174,8 +211,13 @@ func (s *Store) ClaimHolders(ctx context.Context, instanceID string, claims []ei
 func (s *Store) BulkWriter() eiam.BulkWriter { return &bulkWriter{s: s} }
 
 type bulkWriter struct {
-	s  *Store
-	tx *sql.Tx
+	s *Store
+	// conn holds the connection of tx, whose settings the writer changes
+	// for the transaction and restores after it.
+	conn *sql.Conn
+	tx   *sql.Tx
+	// stmts are the statements prepared in tx (closed with it).
+	stmts map[string]*sql.Stmt
 }
 
 func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
@@ -186,18 +228,11 @@ func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 		return nil
 	}
 	if b.tx == nil {
-		tx, err := b.s.write.BeginTx(ctx, nil)
-		if err == nil && b.s.d.BulkCache != "" {
-			if _, err = tx.ExecContext(ctx, b.s.d.BulkCache); err != nil {
-				_ = tx.Rollback()
-			}
-		}
-		if err != nil {
+		if err := b.begin(ctx); err != nil {
 			return fmt.Errorf("create %d users: %w", len(cs), err)
 		}
-		b.tx = tx
 	}
-	err := b.s.createUsers(ctx, b.tx, cs)
+	err := b.s.createUsers(ctx, b.tx, b.stmts, cs)
 	if err == nil {
 		return nil
 	}
@@ -238,13 +273,36 @@ func (s *Store) diagnose(ctx context.Context, cs []*eiam.Commit) error {
 	return err
 }
 
+// begin takes a connection, applies BulkSettings and begins the bulk
+// transaction on it.
+func (b *bulkWriter) begin(ctx context.Context) (err error) {
+	conn, err := b.s.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	b.conn = conn
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, b.end())
+		}
+	}()
+	if b.s.d.BulkSettings != "" {
+		if _, err := conn.ExecContext(ctx, b.s.d.BulkSettings); err != nil {
+			return err
+		}
+	}
+	b.tx, err = conn.BeginTx(ctx, nil)
+	b.stmts = map[string]*sql.Stmt{}
+	return err
+}
+
 func (b *bulkWriter) Commit() error {
 	if b.tx == nil {
 		return nil
 	}
 	err := b.tx.Commit()
 	b.tx = nil
-	return errors.Join(err, b.resetCache())
+	return errors.Join(err, b.end())
 }
 
 func (b *bulkWriter) Rollback() error {
@@ -253,15 +311,23 @@ func (b *bulkWriter) Rollback() error {
 	}
 	err := b.tx.Rollback()
 	b.tx = nil
-	return errors.Join(err, b.resetCache())
+	return errors.Join(err, b.end())
 }
 
-// resetCache gives the writer connection its usual page cache back (and
-// SQLite frees what the bulk transaction used beyond it).
-func (b *bulkWriter) resetCache() error {
-	if b.s.d.BulkCacheReset == "" {
+// end gives the connection its usual settings back (BulkSettingsReset)
+// and returns it to the pool; a connection whose settings could not be
+// restored is closed instead.
+func (b *bulkWriter) end() error {
+	if b.conn == nil {
 		return nil
 	}
-	_, err := b.s.write.Exec(b.s.d.BulkCacheReset)
+	var err error
+	if b.s.d.BulkSettingsReset != "" {
+		if _, err = b.conn.ExecContext(context.Background(), b.s.d.BulkSettingsReset); err != nil {
+			_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}
+	err = errors.Join(err, b.conn.Close())
+	b.conn = nil
 	return err
 }

@@ -66,12 +66,17 @@ type Dialect struct {
 	// other writers would wait for the transaction; there batches commit
 	// on their own.
 	BulkTransaction bool
-	// BulkCache, when set, is run in a BulkWriter's transaction before
-	// its first batch, and BulkCacheReset after it ends: SQLite's page
-	// cache is raised for the bulk transaction, else the index pages that
-	// random keys touch no longer fit from a few hundred thousand users
-	// on, and every batch writes them out to the WAL and reads them back.
-	BulkCache, BulkCacheReset string
+	// BulkSettings, when set, is run on a BulkWriter's connection before
+	// its transaction begins, and BulkSettingsReset after it ends. SQLite's
+	// page cache is raised for the bulk transaction, else the index pages
+	// that random keys touch no longer fit from a few hundred thousand
+	// users on, and every batch writes them out to the WAL and reads them
+	// back. And its foreign keys are not enforced during it: checking them,
+	// even deferred, makes SQLite keep a statement journal of every page
+	// each multi-row INSERT touches, a quarter of the insert's cost. The
+	// importer writes only users whose instance and units it has checked,
+	// inside a transaction that keeps every other writer out.
+	BulkSettings, BulkSettingsReset string
 	// BulkInsert is the verb of the multi-row inserts of CreateUsers,
 	// which roll the transaction back when one fails: "INSERT OR
 	// ROLLBACK" spares SQLite the statement journal that lets a failed
