@@ -120,8 +120,21 @@ func (im *Importer) check(ctx context.Context, f *File, r io.ReadSeeker) (*plan,
 		ip.users = make([]action, 0, ip.in.Users.n)
 		checkers[i] = newUserChecker(c, newUsers(im, checkDir, ip, ip.defs))
 	}
-	err := eachUserBatch(r, im.checkBatch, func(i int, batch []rawUser) error {
-		return checkers[i].batch(ctx, batch)
+	// A batch is read and prepared while the one before it is finished.
+	type prepared struct {
+		instance int
+		cb       *checkedBatch
+	}
+	err := pipelined(func(emit func(prepared) error) error {
+		return eachUserBatch(r, im.checkBatch, func(i int, batch []rawUser) error {
+			cb, err := checkers[i].prepare(ctx, batch)
+			if err != nil {
+				return err
+			}
+			return emit(prepared{i, cb})
+		})
+	}, func(p prepared) error {
+		return checkers[p.instance].finish(ctx, p.cb)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -498,8 +499,15 @@ func TestImportProgressBar(t *testing.T) {
 	var out strings.Builder
 	// A clock that advances a second at every reading redraws the bar at
 	// every user.
+	// The directory reads it from every core.
+	var mu sync.Mutex
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { now = now.Add(time.Second); return now }
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second)
+		return now
+	}
 	im, err := New(s, Options{Hasher: h, Progress: &out, ProgressBar: true, Clock: clock})
 	if err != nil {
 		t.Fatal(err)

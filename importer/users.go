@@ -395,25 +395,43 @@ type pendingClaim struct {
 	shown string // the value as the file has it
 }
 
-// batch checks a batch of users and records what applying each does. The
-// work of each user alone (decoding, diffing, the directory's check) runs
-// on every core; what compares users (duplicates) runs in file order.
-func (uc *userChecker) batch(ctx context.Context, batch []rawUser) error {
-	es, err := uc.decode(batch, &uc.probs)
+// checkedBatch is a batch of users with the work done on each user alone:
+// decoded, matched with the stored user, planned and checked by the
+// directory. It depends on no other batch.
+type checkedBatch struct {
+	es      []*entry
+	probs   []Problem // of decoding
+	checked []error   // of the directory's check
+}
+
+// prepare does the work of each user of a batch alone, on every core. It
+// reads the database but changes nothing of the checker, so that it can run
+// for one batch while finish runs for the one before.
+func (uc *userChecker) prepare(ctx context.Context, batch []rawUser) (*checkedBatch, error) {
+	cb := &checkedBatch{}
+	es, err := uc.decode(batch, &cb.probs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := uc.stored(ctx, es, true); err != nil {
-		return err
+		return nil, err
 	}
-	checked := make([]error, len(es))
+	cb.es, cb.checked = es, make([]error, len(es))
 	parallel.For(len(es), func(i int) {
 		uc.plan(es[i])
-		checked[i] = uc.dir.Check(ctx, uc.ip.in.ID, es[i].existing, es[i].change, importActor)
+		cb.checked[i] = uc.dir.Check(ctx, uc.ip.in.ID, es[i].existing, es[i].change, importActor)
 	})
+	return cb, nil
+}
+
+// finish records what applying each user of a prepared batch does, and
+// checks what compares users (duplicates in the file, values held in the
+// database) in file order.
+func (uc *userChecker) finish(ctx context.Context, cb *checkedBatch) error {
+	uc.probs = append(uc.probs, cb.probs...)
 	var pending []pendingClaim
-	for i, e := range es {
-		p, err := uc.user(ctx, e, checked[i])
+	for i, e := range cb.es {
+		p, err := uc.user(ctx, e, cb.checked[i])
 		if err != nil {
 			return err
 		}
