@@ -107,7 +107,9 @@ func Dialect() sqlstore.Dialect {
 		panic(err) // the directory is embedded; Sub fails only on a bad name
 	}
 	return sqlstore.Dialect{
-		Name:              "sqlite",
+		Name: "sqlite",
+		// One writer connection: one batch of user writes at a time.
+		Batches:           1,
 		IsUniqueViolation: isUniqueViolation,
 		PrepareStatements: true,
 		BulkTransaction:   true,

@@ -25,14 +25,11 @@ type Dialect struct {
 	// changed (" FOR UPDATE"); empty when the transaction itself already
 	// excludes other writers (SQLite's BEGIN IMMEDIATE).
 	LockRow string
-	// BatchLock and BatchUnlock, when set, take and release a lock held
-	// by one connection at a time, across every replica, for the statement
-	// phase of a batch of user writes (see committer): no two batches then
-	// take row locks at once, so none waits for another in a cycle. The
-	// lock must outlive a rollback (a session lock), and BatchUnlock must
-	// not fail when it is not held. With them, a replica overlaps the
-	// statements of its next batch with the COMMIT of the previous one.
-	BatchLock, BatchUnlock string
+	// Batches is how many batches of user writes (see committer) may run
+	// at once; at least one. Each batch locks its users' rows in one global
+	// order, so batches running at once, on one replica or several, do not
+	// wait for each other in a cycle on them.
+	Batches int
 	// OrderOutbox, when set, runs after the statements of a batch of user
 	// writes (the only writers of the outbox), just before its outbox rows
 	// are inserted, and must serialize the rest of the transaction with

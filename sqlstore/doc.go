@@ -72,13 +72,15 @@
 // error and the write is dropped; once a batch has taken a write, its
 // caller waits for the write's true outcome.
 //
-// A batch runs its writes (the statement phase, which takes row locks)
-// while holding Dialect.BatchLock, then releases it, takes
-// Dialect.OrderOutbox, inserts the outbox rows and commits (the commit
-// phase). So one batch at a time, across replicas, takes row locks, and no
-// two batches wait for each other in a cycle; on PostgreSQL the next batch
-// runs its statements while the previous one commits. CommitStats counts
-// batches and writes.
+// A batch runs its writes (the statement phase, which takes row locks) in
+// the order of their users' keys, then takes Dialect.OrderOutbox, inserts
+// the outbox rows and commits (the commit phase). Up to Dialect.Batches
+// batches run at once (one on SQLite; several on PostgreSQL, whose
+// statements are round trips that other batches overlap). Because every
+// batch locks user rows in one global order, batches of one replica or of
+// several never wait for each other in a cycle on them; a cycle through a
+// claim that two batches both add is broken by the database, and the batch
+// it aborts runs again. CommitStats counts batches and writes.
 //
 // # The security epoch
 //

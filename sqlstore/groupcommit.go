@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,10 +58,20 @@ func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any
 	return w.tx.QueryRowContext(ctx, query, args...)
 }
 
-// writeUser runs w in a write transaction shared with other user writes and
-// returns once that transaction is durable, or w's changes are rolled back.
-func (s *Store) writeUser(ctx context.Context, w userWrite) error {
-	return s.gc.do(ctx, w)
+// writeUser runs w, a write of user userID of instance instanceID, in a
+// write transaction shared with other user writes and returns once that
+// transaction is durable, or w's changes are rolled back.
+func (s *Store) writeUser(ctx context.Context, instanceID, userID string, w userWrite) error {
+	return s.gc.do(ctx, userKey{instanceID, userID}, w)
+}
+
+// userKey orders the writes of a batch: each batch locks the rows of its
+// users in this order, so that batches running at once never wait for each
+// other in a cycle on them.
+type userKey struct{ instanceID, userID string }
+
+func (k userKey) compare(o userKey) int {
+	return cmp.Or(strings.Compare(k.instanceID, o.instanceID), strings.Compare(k.userID, o.userID))
 }
 
 // States of a pending write.
@@ -72,6 +84,7 @@ const (
 // pending is a user write waiting in the committer's queue.
 type pending struct {
 	ctx   context.Context
+	key   userKey
 	w     userWrite
 	state atomic.Int32
 	// done receives the outcome exactly once, after the COMMIT that makes
@@ -84,51 +97,46 @@ type pending struct {
 // transaction, commits once, and only then answers each of them. While a
 // batch commits (and waits for its sync) the next one queues, so the batch
 // size follows the load with no timer: a write alone commits at once;
-// under load, many writes share one sync. A write that finds the committer
-// idle is run by its own caller's goroutine (it leads one batch); batches
-// that queued meanwhile are left to a runner goroutine.
+// under load, many writes share one sync. A write that finds a runner free
+// is run by its own caller's goroutine (it leads one batch); batches that
+// queued meanwhile are left to runner goroutines.
 //
 // A batch has two phases. In its statement phase it runs the writes, which
 // lock user rows and claims; in its commit phase it inserts the batch's
-// outbox rows and commits. Only one batch is in its statement phase at a
-// time, across replicas too where the dialect has BatchLock, so two
-// batches never wait for each other's row locks in a cycle: a batch in its
-// statement phase may wait for one in its commit phase, which waits for
-// nothing but the outbox order and its sync. Where the dialect has
-// BatchLock (PostgreSQL), a second runner starts the next batch's
-// statements while the previous batch commits, as separate transactions
-// on several connections used to overlap; SQLite has one writer
-// connection, and one runner.
+// outbox rows and commits. Up to Dialect.Batches batches run at once (one
+// on SQLite, which has one writer connection; several on PostgreSQL, where
+// the statements of a batch are round trips that other batches overlap).
+// Each batch runs its writes in the order of their users' keys (writes of
+// one user keep the order they came in), so batches that run at once, in
+// this process or another replica, lock user rows in one global order and
+// never wait for each other in a cycle on them; the rare cycle through a
+// claim two batches both add is broken by the database, and the batch it
+// aborts runs again.
 type committer struct {
 	s       *Store
 	runners int // at most this many batches in flight
 
-	mu        sync.Mutex
-	queue     []*pending
-	running   int  // runner goroutines
-	statement bool // a batch of this process is in its statement phase
+	mu      sync.Mutex
+	queue   []*pending
+	running int // batches in flight
 
 	batches atomic.Int64 // transactions committed
 	writes  atomic.Int64 // writes they committed
 }
 
 func newCommitter(s *Store) *committer {
-	c := &committer{s: s, runners: 1}
-	if s.d.BatchLock != "" {
-		c.runners = 2
-	}
-	return c
+	return &committer{s: s, runners: max(1, s.d.Batches)}
 }
 
 // do queues w and waits for its outcome. If ctx ends while w is still
 // queued, w is dropped and ctx's error returned. Once the committer has
 // taken w, do returns w's true outcome: a caller is never told that a
 // write failed that then commits.
-func (c *committer) do(ctx context.Context, w userWrite) error {
+func (c *committer) do(ctx context.Context, key userKey, w userWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p := &pending{ctx: ctx, w: w, done: make(chan error, 1)}
+	p := &pending{ctx: ctx, key: key, w: w, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
 	lead := c.claimLocked()
@@ -154,16 +162,14 @@ func (c *committer) do(ctx context.Context, w userWrite) error {
 	return err
 }
 
-// claimLocked reports whether a batch may begin now: writes wait, no batch
-// of this process is in its statement phase, and fewer than c.runners
-// batches are in flight. If so, the caller owns the statement phase and
-// must run a batch. c.mu is held.
+// claimLocked reports whether a batch may begin now: writes wait and fewer
+// than c.runners batches are in flight. If so, the caller must run a
+// batch. c.mu is held.
 func (c *committer) claimLocked() bool {
-	if len(c.queue) == 0 || c.statement || c.running == c.runners {
+	if len(c.queue) == 0 || c.running == c.runners {
 		return false
 	}
 	c.running++
-	c.statement = true
 	return true
 }
 
@@ -185,9 +191,9 @@ func (c *committer) takeLocked() []*pending {
 	return batch
 }
 
-// lead runs one batch on the goroutine of a caller whose write found the
-// committer idle, so that a write alone costs no switch between
-// goroutines, and leaves what queued meanwhile to a runner goroutine.
+// lead runs one batch on the goroutine of a caller whose write found a
+// runner free, so that a write alone costs no switch between goroutines,
+// and leaves what queued meanwhile to a runner goroutine.
 func (c *committer) lead() {
 	c.mu.Lock()
 	batch := c.takeLocked()
@@ -199,8 +205,7 @@ func (c *committer) lead() {
 	c.mu.Unlock()
 }
 
-// run commits batches while writes wait and no other runner has started the
-// next batch. It is started owning the statement phase.
+// run commits batches while writes wait.
 func (c *committer) run() {
 	for {
 		c.mu.Lock()
@@ -210,23 +215,13 @@ func (c *committer) run() {
 		c.commit(batch)
 
 		c.mu.Lock()
-		if c.statement || len(c.queue) == 0 {
+		if len(c.queue) == 0 {
 			c.running--
 			c.mu.Unlock()
 			return
 		}
-		c.statement = true
 		c.mu.Unlock()
 	}
-}
-
-// statementsDone ends this process's statement phase: the next batch may
-// begin.
-func (c *committer) statementsDone() {
-	c.mu.Lock()
-	c.statement = false
-	c.startLocked()
-	c.mu.Unlock()
 }
 
 // commit runs one batch and answers each of its writes. A write that fails
@@ -236,8 +231,6 @@ func (c *committer) statementsDone() {
 // no write is acknowledged; when it failed only because of concurrency
 // (deadlock, serialization), the whole batch runs again.
 func (c *committer) commit(batch []*pending) {
-	once := sync.OnceFunc(c.statementsDone)
-	defer once()
 	live := batch[:0]
 	for _, p := range batch {
 		if p.state.CompareAndSwap(queued, taken) {
@@ -247,9 +240,10 @@ func (c *committer) commit(batch []*pending) {
 	if len(live) == 0 {
 		return
 	}
+	slices.SortStableFunc(live, func(a, b *pending) int { return a.key.compare(b.key) })
 	errs := make([]error, len(live))
 	for attempt := 1; ; attempt++ {
-		n, err := c.try(live, errs, once)
+		n, err := c.try(live, errs)
 		if err == nil {
 			if n > 0 {
 				c.batches.Add(1)
@@ -279,14 +273,13 @@ func (c *committer) commit(batch []*pending) {
 // try runs the writes in one transaction, setting errs[i] to the failure of
 // a write that failed on its own (nil for the others), and commits. It
 // returns how many writes committed, or what made the whole transaction
-// fail. endStatements is called when the statement phase ends.
+// fail.
 //
-// The transaction runs on a connection held for the whole batch, so that
-// BatchLock, a lock of the connection's session, is released on the
-// connection that took it, and so that a COMMIT that fails but leaves the
-// transaction open (SQLite, for a deferred constraint) never reaches the
-// pool: the connection is discarded.
-func (c *committer) try(live []*pending, errs []error, endStatements func()) (committed int, err error) {
+// The transaction runs on a connection held for the whole batch, so that a
+// COMMIT that fails but leaves the transaction open (SQLite, for a
+// deferred constraint) never reaches the pool: the connection is
+// discarded.
+func (c *committer) try(live []*pending, errs []error) (committed int, err error) {
 	d := &c.s.d
 	clear(errs)
 	// No caller's context: one caller leaving must not abort the others'
@@ -297,20 +290,15 @@ func (c *committer) try(live []*pending, errs []error, endStatements func()) (co
 		return 0, err
 	}
 	var tx *sql.Tx
-	locked, discard := false, false // BatchLock is held; the connection must not be reused
+	discard := false // the connection must not be reused
 	defer func() {
 		if tx != nil {
 			if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 				discard = true
 			}
 		}
-		if locked && !discard {
-			if _, err := conn.ExecContext(ctx, d.BatchUnlock); err != nil {
-				discard = true
-			}
-		}
 		if discard {
-			// Closing the connection ends its transaction and its locks.
+			// Closing the connection ends its transaction.
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		conn.Close()
@@ -318,12 +306,6 @@ func (c *committer) try(live []*pending, errs []error, endStatements func()) (co
 	if tx, err = conn.BeginTx(ctx, nil); err != nil {
 		tx = nil
 		return 0, fmt.Errorf("begin: %w", err)
-	}
-	if d.BatchLock != "" {
-		locked = true
-		if _, err := tx.ExecContext(ctx, d.BatchLock); err != nil {
-			return 0, fmt.Errorf("batch lock: %w", err)
-		}
 	}
 	// Each write runs in savepoint w, unless it is alone: then its failure
 	// rolls back the transaction. The savepoint of the previous write is
@@ -353,25 +335,15 @@ func (c *committer) try(live []*pending, errs []error, endStatements func()) (co
 		}
 	}
 	if committed == 0 {
-		endStatements()
 		return 0, nil
 	}
-	// The writes hold their row locks until the COMMIT; the next batch may
-	// run its statements meanwhile.
-	end := []string{}
-	if locked {
-		end = append(end, d.BatchUnlock)
-	}
+	// The batch's writes hold their row locks until the COMMIT; other
+	// batches run their statements meanwhile.
 	if d.OrderOutbox != "" {
-		end = append(end, d.OrderOutbox)
-	}
-	if len(end) > 0 {
-		if _, err := tx.ExecContext(ctx, strings.Join(end, "; ")); err != nil {
+		if _, err := tx.ExecContext(ctx, d.OrderOutbox); err != nil {
 			return 0, fmt.Errorf("outbox order: %w", err)
 		}
-		locked = false
 	}
-	endStatements()
 	if err := c.s.insertEvents(ctx, &writeTx{tx: tx, stmts: c.s.writeStmts}, events); err != nil {
 		return 0, err
 	}
@@ -442,6 +414,9 @@ type CommitStats struct {
 	Writes int64
 	// Queued is the number of writes waiting for a batch now.
 	Queued int
+	// Runners is how many batches may be in flight at once
+	// (Dialect.Batches).
+	Runners int
 }
 
 // CommitStats returns the group committer's counters.
@@ -449,5 +424,5 @@ func (s *Store) CommitStats() CommitStats {
 	s.gc.mu.Lock()
 	queued := len(s.gc.queue)
 	s.gc.mu.Unlock()
-	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued}
+	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued, Runners: s.gc.runners}
 }

@@ -48,7 +48,7 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 	if c == nil || c.User == nil {
 		return errors.New("create user: commit without user")
 	}
-	err := s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error { return s.createUser(ctx, tx, c) })
+	err := s.writeUser(ctx, c.User.InstanceID, c.User.ID, func(ctx context.Context, tx *writeTx) error { return s.createUser(ctx, tx, c) })
 	return wrap(err, "create user %s", c.User.ID)
 }
 
@@ -84,7 +84,7 @@ func (s *Store) createUser(ctx context.Context, tx querier, c *eiam.Commit) erro
 // the commit apply returns, all in one transaction.
 func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) (*eiam.User, error) {
 	var out *eiam.User
-	err := s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error {
+	err := s.writeUser(ctx, instanceID, userID, func(ctx context.Context, tx *writeTx) error {
 		out = nil
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
@@ -166,7 +166,7 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 // DeleteUser locks the user's row, calls apply for the audit record and
 // event, and removes the user with its claims and memberships.
 func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) error {
-	err := s.writeUser(ctx, func(ctx context.Context, tx *writeTx) error {
+	err := s.writeUser(ctx, instanceID, userID, func(ctx context.Context, tx *writeTx) error {
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
 			return err

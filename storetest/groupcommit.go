@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,12 +29,12 @@ type batchRequest struct {
 }
 
 // inOneBatch makes the requests one batch of the store's group committer,
-// in their order, and returns when every one has returned. A first write,
-// whose apply waits, holds the committer; each request is started only
-// once the previous one is queued behind it; then the first write is let
-// go, and the committer takes the whole queue. It reports the number of
-// transactions committed meanwhile and the writes they committed, holder
-// included.
+// in their order, and returns when every one has returned. First writes,
+// one per batch the committer may run at once, whose apply waits, hold the
+// committer; each request is started only once the previous one is queued
+// behind them; then the first writes are let go, and the committer takes
+// the whole queue. It reports the number of transactions committed
+// meanwhile and the writes they committed, one holder included.
 func inOneBatch(t *testing.T, s eiam.Store, f *fixture, reqs []batchRequest) (batches, writes int64) {
 	t.Helper()
 	g, ok := s.(grouper)
@@ -43,27 +44,35 @@ func inOneBatch(t *testing.T, s eiam.Store, f *fixture, reqs []batchRequest) (ba
 	if len(reqs) >= 128 {
 		t.Fatalf("%d requests do not fit one batch", len(reqs))
 	}
-	holder := f.create(t, f.user(fmt.Sprintf("holder_%d", f.tick.Load())))
+	runners := max(1, g.CommitStats().Runners)
+	var holders []*eiam.User
+	for i := range runners {
+		holders = append(holders, f.create(t, f.user(fmt.Sprintf("holder_%d_%d", f.tick.Load(), i))))
+	}
 	before := g.CommitStats()
 	if before.Batches == 0 {
 		t.Skipf("%T does not group commits", s)
 	}
-	entered, release := make(chan struct{}), make(chan struct{})
+	entered, release := make(chan struct{}, runners), make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		_, err := s.UpdateUser(context.Background(), f.inst, holder.ID, func(cur *eiam.User) (*eiam.Commit, error) {
-			close(entered)
-			<-release
-			next := cur.Clone()
-			next.Version++
-			next.Attrs[eiam.AttrNickname] = "held the committer"
-			return commit(cur, next, eiam.ActionUserUpdate, "user.updated"), nil
+	for _, holder := range holders {
+		wg.Go(func() {
+			_, err := s.UpdateUser(context.Background(), f.inst, holder.ID, func(cur *eiam.User) (*eiam.Commit, error) {
+				entered <- struct{}{}
+				<-release
+				next := cur.Clone()
+				next.Version++
+				next.Attrs[eiam.AttrNickname] = "held the committer"
+				return commit(cur, next, eiam.ActionUserUpdate, "user.updated"), nil
+			})
+			if err != nil {
+				t.Errorf("a write holding the committer: %v", err)
+			}
 		})
-		if err != nil {
-			t.Errorf("the write holding the committer: %v", err)
-		}
-	})
-	<-entered
+	}
+	for range runners {
+		<-entered
+	}
 	for i, r := range reqs {
 		wg.Go(r.run)
 		waitFor(t, fmt.Sprintf("request %d to queue", i), func() bool { return g.CommitStats().Queued == i+1 })
@@ -74,7 +83,8 @@ func inOneBatch(t *testing.T, s eiam.Store, f *fixture, reqs []batchRequest) (ba
 	close(release)
 	wg.Wait()
 	after := g.CommitStats()
-	return after.Batches - before.Batches, after.Writes - before.Writes
+	extra := int64(runners - 1) // holders beyond the first, a batch each
+	return after.Batches - before.Batches - extra, after.Writes - before.Writes - extra
 }
 
 // waitFor polls cond until it holds. The deadline only keeps a broken
@@ -106,6 +116,9 @@ func testBatchIsolation(t *testing.T, s eiam.Store) {
 	clash.Attrs[eiam.AttrUsername] = "Batch.Taken"
 	abandonedUser := f.user("batch.abandoned")
 	skippedUser := f.user("batch.skipped")
+	// A batch runs its writes in the order of their users' ids: this one
+	// runs last, after request 6 has cancelled it.
+	skippedUser.ID = "user_" + strings.Repeat("z", 26)
 	sentinel := eiam.Errorf(eiam.ErrInvalid, "nickname", "too_long", "max", 64)
 
 	var (
