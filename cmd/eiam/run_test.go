@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -65,7 +66,13 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 
 func TestServe(t *testing.T) {
 	dir := t.TempDir()
-	srv := startServer(t, "--database", "sqlite://"+filepath.Join(dir, "e.db"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := ln.Addr().String()
+	ln.Close()
+	srv := startServer(t, "--database", "sqlite://"+filepath.Join(dir, "e.db"), "--debug-addr", debugAddr)
 	base, stdout, stderr := srv.base, srv.stdout, srv.stderr
 	if !strings.Contains(stdout.String(), "users:                 1 created") {
 		t.Errorf("import summary missing from stdout:\n%s", stdout)
@@ -120,6 +127,16 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+
+	// The profiler answers on --debug-addr, and only there.
+	if resp, err := http.Get("http://" + debugAddr + "/debug/pprof/"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("profiler on --debug-addr: %v, %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if resp, _ := get("/debug/pprof/"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("profiler on the public address: %d; want 404", resp.StatusCode)
 	}
 
 	if err := srv.stop(t); err != nil {
@@ -322,6 +339,7 @@ func TestUsageErrors(t *testing.T) {
 		{"flag beats env", []string{"serve", "--addr", "nope"}, []string{"EIAM_ADDR", "127.0.0.1:0"}, `invalid value "nope" for --addr`},
 		{"weak argon2id", []string{"serve", "--argon2id", "m=1024,t=1,p=1"}, nil, `for --argon2id: argon2id memory must be at least`},
 		{"bad argon2id from env", []string{"serve"}, []string{"EIAM_ARGON2ID", "fast"}, `for EIAM_ARGON2ID`},
+		{"bad debug addr", []string{"serve", "--debug-addr", "6060"}, nil, `invalid value "6060" for --debug-addr`},
 		{"keys without subcommand", []string{"keys"}, nil, "list or rotate"},
 		{"keys bad publish-ahead", []string{"keys", "rotate", "--publish-ahead", "soon"}, nil, `for --publish-ahead`},
 		{"import without file", []string{"import"}, nil, "exactly one FILE"},
