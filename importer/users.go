@@ -21,8 +21,8 @@ import (
 // (on SQLite) as part of one transaction for all (see eiam.BulkWriter). A
 // batch of thousands costs tens of megabytes.
 const (
-	checkBatch = 1000
-	writeBatch = 5000
+	checkBatch = 4000
+	writeBatch = 10000
 )
 
 // action is what applying one user of the file does, as the check found.
