@@ -143,7 +143,7 @@ func TestBulkWriterRestoresSettings(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		for _, tc := range []struct{ pragma, want string }{{"foreign_keys", "1"}, {"cache_size", "-65536"}} {
+		for _, tc := range []struct{ pragma, want string }{{"foreign_keys", "1"}, {"cache_size", "-131072"}} {
 			var got string
 			if err := s.DB().QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
 				t.Fatal(err)
@@ -171,4 +171,51 @@ func TestBulkWriterRestoresSettings(t *testing.T) {
 		t.Fatalf("conflicting batch: %v, want a conflict", err)
 	}
 	check("after a failed batch")
+}
+
+// TestUserWritesArePrepared checks that, after the first profile updates,
+// the statements of user writes run prepared on SQLite, and that updates
+// through them keep working.
+func TestUserWritesArePrepared(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.OpenSQLite(t)
+	inst := &eiam.Instance{ID: "idaas_prep", Name: "Prep"}
+	if _, err := s.PutInstance(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	u := &eiam.User{InstanceID: inst.ID, ID: "user_prep", Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
+		Attrs: map[eiam.Attribute]string{eiam.AttrUsername: "prep"}, CreatedAt: now, UpdatedAt: now}
+	if err := s.CreateUser(ctx, &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim("prep")}}); err != nil {
+		t.Fatal(err)
+	}
+	update := func(nick string) {
+		t.Helper()
+		got, err := s.UpdateUser(ctx, inst.ID, u.ID, func(cur *eiam.User) (*eiam.Commit, error) {
+			next := cur.Clone()
+			next.Version++
+			next.Attrs[eiam.AttrNickname] = nick
+			return &eiam.Commit{User: next, OldClaims: []eiam.Claim{eiam.UsernameClaim("prep")}, Claims: []eiam.Claim{eiam.UsernameClaim("prep")}}, nil
+		})
+		if err != nil || got.Attrs[eiam.AttrNickname] != nick {
+			t.Fatalf("update to %q: %+v, %v", nick, got, err)
+		}
+	}
+	update("first")
+	// The statements are prepared in the background once the first batch
+	// has given its connection back.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.CommitStats().Prepared < 3 { // the row lock, the UPDATE, the audit INSERT at least
+		if time.Now().After(deadline) {
+			t.Fatalf("%d statements of user writes prepared after an update; want the lock, update and audit", s.CommitStats().Prepared)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range 5 {
+		update(fmt.Sprintf("prepared %d", i))
+	}
+	got, err := s.GetUser(ctx, inst.ID, u.ID)
+	if err != nil || got.Version != 7 || got.Attrs[eiam.AttrNickname] != "prepared 4" {
+		t.Fatalf("after prepared updates: %+v, %v", got, err)
+	}
 }

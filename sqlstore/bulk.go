@@ -144,7 +144,10 @@ func (s *Store) insertRows(ctx context.Context, tx *sql.Tx, stmts map[string]*sq
 		}
 		q := s.q(head + " VALUES " + strings.Repeat(row+", ", len(chunk)-1) + row)
 		var err error
-		if stmts == nil {
+		// Only full chunks are prepared: the last chunk of a batch has
+		// a size of its own, which would leave a statement behind per
+		// batch.
+		if stmts == nil || len(chunk) < per {
 			_, err = tx.ExecContext(ctx, q, args...)
 		} else {
 			st := stmts[q]
@@ -302,7 +305,13 @@ func (b *bulkWriter) Commit() error {
 	}
 	err := b.tx.Commit()
 	b.tx = nil
-	return errors.Join(err, b.end())
+	if err != nil {
+		// The transaction may still be open on the connection (SQLite
+		// keeps it open when a deferred constraint fails), where resetting
+		// the settings would do nothing: the connection goes.
+		return errors.Join(err, b.discard())
+	}
+	return b.end()
 }
 
 func (b *bulkWriter) Rollback() error {
@@ -314,6 +323,17 @@ func (b *bulkWriter) Rollback() error {
 	return errors.Join(err, b.end())
 }
 
+// discard closes the writer's connection instead of returning it.
+func (b *bulkWriter) discard() error {
+	if b.conn == nil {
+		return nil
+	}
+	_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
+	err := b.conn.Close()
+	b.conn = nil
+	return err
+}
+
 // end gives the connection its usual settings back (BulkSettingsReset)
 // and returns it to the pool; a connection whose settings could not be
 // restored is closed instead.
@@ -321,13 +341,12 @@ func (b *bulkWriter) end() error {
 	if b.conn == nil {
 		return nil
 	}
-	var err error
 	if b.s.d.BulkSettingsReset != "" {
-		if _, err = b.conn.ExecContext(context.Background(), b.s.d.BulkSettingsReset); err != nil {
-			_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
+		if _, err := b.conn.ExecContext(context.Background(), b.s.d.BulkSettingsReset); err != nil {
+			return errors.Join(err, b.discard())
 		}
 	}
-	err = errors.Join(err, b.conn.Close())
+	err := b.conn.Close()
 	b.conn = nil
 	return err
 }

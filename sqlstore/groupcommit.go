@@ -107,7 +107,9 @@ type pending struct {
 // on SQLite, which has one writer connection; several on PostgreSQL, where
 // the statements of a batch are round trips that other batches overlap).
 // Each batch runs its writes in the order of their users' keys (writes of
-// one user keep the order they came in), so batches that run at once, in
+// one user in one batch keep the order they came in; writes in batches
+// that run at once are concurrent, and apply in the order they lock the
+// user's row), so batches that run at once, in
 // this process or another replica, lock user rows in one global order and
 // never wait for each other in a cycle on them; the rare cycle through a
 // claim two batches both add is broken by the database, and the batch it
@@ -266,8 +268,8 @@ func (c *committer) commit(batch []*pending) {
 	for i, p := range live {
 		p.done <- errs[i]
 	}
-	// Only now, with the connection given back and every write answered.
-	c.s.writeStmts.prepareWanted(context.Background())
+	// Only now, with the connection given back.
+	c.s.writeStmts.start()
 }
 
 // try runs the writes in one transaction, setting errs[i] to the failure of
@@ -417,6 +419,9 @@ type CommitStats struct {
 	// Runners is how many batches may be in flight at once
 	// (Dialect.Batches).
 	Runners int
+	// Prepared is how many statements of user writes run prepared
+	// (Dialect.PrepareStatements).
+	Prepared int
 }
 
 // CommitStats returns the group committer's counters.
@@ -424,5 +429,5 @@ func (s *Store) CommitStats() CommitStats {
 	s.gc.mu.Lock()
 	queued := len(s.gc.queue)
 	s.gc.mu.Unlock()
-	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued, Runners: s.gc.runners}
+	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued, Runners: s.gc.runners, Prepared: s.writeStmts.count()}
 }

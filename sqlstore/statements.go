@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // maxWriteStatements bounds the prepared statements of user writes. Their
@@ -18,14 +20,17 @@ const maxWriteStatements = 512
 // query text, for a dialect with PrepareStatements (SQLite, where compiling
 // a statement costs more than running it).
 //
-// database/sql prepares a statement on a connection the first time a
-// transaction there uses it (Tx.StmtContext) and keeps it for the life of
-// the connection. But it creates a statement only on a connection it takes
-// from the pool, and a batch holds the pool's one SQLite connection. So a
-// batch runs a statement it finds unprepared as it is and asks for it;
-// once the batch has given its connection back, prepareWanted creates it.
+// database/sql keeps a statement prepared on each connection that used it
+// and prepares it on a transaction's own connection the first time the
+// transaction uses it (Tx.StmtContext). But it creates the statement
+// itself (DB.PrepareContext) only on a connection it takes from the pool,
+// and a batch holds the pool's one SQLite connection. So a batch runs a
+// statement it finds unprepared as it is and asks for it; once the batch
+// has given its connection back, prepareWanted creates it, on a goroutine
+// of its own (start), so that no caller waits for it.
 type statements struct {
-	db *sql.DB
+	db        *sql.DB
+	preparing atomic.Bool
 
 	mu       sync.Mutex
 	prepared map[string]*sql.Stmt
@@ -78,13 +83,54 @@ func (c *statements) prepareWanted(ctx context.Context) {
 			st = nil
 		}
 		c.mu.Lock()
-		if _, ok := c.prepared[q]; ok && st != nil {
-			st.Close() // prepared meanwhile by another batch's call
+		if _, ok := c.prepared[q]; ok {
+			if st != nil {
+				st.Close() // prepared meanwhile by another call
+			}
 		} else {
 			c.prepared[q] = st
 		}
 		c.mu.Unlock()
 	}
+}
+
+// start prepares the statements asked for on a goroutine of its own, one
+// such goroutine at a time: preparing may wait for the pool's connection,
+// which an import can hold for minutes. Call it once the caller holds no
+// connection of the pool.
+func (c *statements) start() {
+	if c == nil || !c.preparing.CompareAndSwap(false, true) {
+		return
+	}
+	c.mu.Lock()
+	idle := len(c.wanted) == 0
+	c.mu.Unlock()
+	if idle {
+		c.preparing.Store(false)
+		return
+	}
+	go func() {
+		defer c.preparing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c.prepareWanted(ctx)
+	}()
+}
+
+// count is how many statements are prepared.
+func (c *statements) count() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, st := range c.prepared {
+		if st != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // close closes the prepared statements.

@@ -103,7 +103,11 @@ func (a *Authority) signed(ctx context.Context, raw string) (Claims, error) {
 		if _, err := a.ring.lookup(ctx, v.kid); err != nil {
 			return Claims{}, invalid("unknown key")
 		}
-		return v.claims, nil
+		c := v.claims
+		// The cached claims are shared: nothing a caller does to its
+		// Principal may reach them.
+		c.Audience = slices.Clone(c.Audience)
+		return c, nil
 	}
 	tok, err := jwt.ParseSigned(raw, signatureAlgs)
 	if err != nil || len(tok.Headers) != 1 {
