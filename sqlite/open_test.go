@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ func TestPragmas(t *testing.T) {
 		{"synchronous", "2"}, // FULL: a commit is on disk before it is acknowledged
 		{"foreign_keys", "1"},
 		{"busy_timeout", "10000"},
+		{"wal_autocheckpoint", "0"}, // the checkpointer does it, beside the commits
 	} {
 		var got string
 		if err := s.DB().QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
@@ -217,5 +219,49 @@ func TestUserWritesArePrepared(t *testing.T) {
 	got, err := s.GetUser(ctx, inst.ID, u.ID)
 	if err != nil || got.Version != 7 || got.Attrs[eiam.AttrNickname] != "prepared 4" {
 		t.Fatalf("after prepared updates: %+v, %v", got, err)
+	}
+}
+
+// TestCheckpointsInTheBackground checks that committed pages reach the
+// database file while the store is open, although no commit checkpoints
+// (wal_autocheckpoint is 0): the checkpointer copies them beside the
+// writes.
+func TestCheckpointsInTheBackground(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	s, err := sqlite.Open(ctx, path, storetest.NewKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	// Let a checkpoint of the migrations pass, then measure.
+	time.Sleep(300 * time.Millisecond)
+	before := size()
+	inst := &eiam.Instance{ID: "idaas_ckpt", Name: "Checkpoint"}
+	if _, err := s.PutInstance(ctx, inst); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 200 {
+		name := fmt.Sprintf("ckpt%03d", i)
+		u := &eiam.User{InstanceID: inst.ID, ID: "user_" + name, Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
+			Attrs: map[eiam.Attribute]string{eiam.AttrUsername: name, eiam.AttrDisplayName: strings.Repeat("x", 200)}, CreatedAt: now, UpdatedAt: now}
+		if err := s.CreateUser(ctx, &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim(name)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("the database file stayed at %d bytes while 200 users were committed: nothing checkpointed", before)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/eiam/eiam/masterkey"
 	"github.com/eiam/eiam/sqlstore"
@@ -65,6 +66,11 @@ func Open(ctx context.Context, path string, key *masterkey.Key) (*sqlstore.Store
 	read.SetMaxIdleConns(readers)
 
 	s := sqlstore.New(Dialect(), write, read, key)
+	// The checkpointer copies pages without caching them: a small cache.
+	if err := startCheckpointer(s, writeDSN+"&_pragma=cache_size(-2048)"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -95,8 +101,9 @@ func dsns(path string) (write, read string) {
 	common := fmt.Sprintf("?_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeoutMS)
 	// _txlock=immediate: every write transaction begins with BEGIN
 	// IMMEDIATE, so one that reads and then writes never has to upgrade
-	// its lock.
-	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(" + writeCache + ")&_pragma=temp_store(memory)&_txlock=immediate"
+	// its lock. wal_autocheckpoint(0): commits do not checkpoint; the
+	// checkpointer does, beside them (see startCheckpointer).
+	write = uri + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(" + writeCache + ")&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	// query_only: a plain read can never take the write lock by mistake.
 	read = uri + common + "&_pragma=query_only(1)"
 	return write, read
@@ -128,4 +135,46 @@ func isUniqueViolation(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) &&
 		(e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// checkpointEvery is how often the checkpointer copies what the WAL holds
+// into the database file.
+const checkpointEvery = 100 * time.Millisecond
+
+// startCheckpointer checkpoints the database on a connection of its own,
+// every checkpointEvery, until the store closes. SQLite's default is that
+// the commit which takes the WAL past 1000 pages checkpoints it: copies
+// those pages into the database file and syncs both, before that COMMIT
+// returns, so every write of that group-commit batch waits for a second
+// sync, of a file as large as the directory. In the background, with
+// PASSIVE checkpoints (which wait for neither readers nor the writer),
+// commits pay only for the sync of the WAL. Errors (another process
+// checkpointing, say) are left for the next round; a process that closes
+// the database last checkpoints what is left.
+func startCheckpointer(s *sqlstore.Store, dsn string) error {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				_, _ = db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			}
+		}
+	}()
+	s.OnClose(func() error {
+		close(stop)
+		<-done
+		return db.Close()
+	})
+	return nil
 }

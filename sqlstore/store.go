@@ -25,6 +25,7 @@ type Store struct {
 	// write pool (see writeTx).
 	stmts      sync.Map
 	writeStmts *statements
+	closers    []func() error
 }
 
 var _ eiam.Store = (*Store)(nil)
@@ -94,9 +95,18 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.read.PingContext(ctx)
 }
 
-// Close closes the prepared statements and the connection pools.
+// OnClose registers f to run first when the store closes, for what a dialect
+// package runs beside the store (SQLite's checkpointer).
+func (s *Store) OnClose(f func() error) { s.closers = append(s.closers, f) }
+
+// Close runs what OnClose registered, then closes the prepared statements
+// and the connection pools.
 func (s *Store) Close() error {
 	var err error
+	for _, f := range s.closers {
+		err = errors.Join(err, f())
+	}
+	s.closers = nil
 	s.stmts.Range(func(_, st any) bool {
 		err = errors.Join(err, st.(*sql.Stmt).Close())
 		return true
