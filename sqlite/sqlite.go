@@ -121,6 +121,7 @@ func Dialect() sqlstore.Dialect {
 		Batches:           1,
 		IsUniqueViolation: isUniqueViolation,
 		PrepareStatements: true,
+		AfterBatch:        "PRAGMA wal_checkpoint(PASSIVE)",
 		BulkTransaction:   true,
 		BulkSettings:      "PRAGMA cache_size = " + bulkCache + "; PRAGMA foreign_keys = OFF",
 		BulkSettingsReset: "PRAGMA cache_size = " + writeCache + "; PRAGMA foreign_keys = ON",
@@ -138,8 +139,12 @@ func isUniqueViolation(err error) bool {
 }
 
 // checkpointEvery is how often the checkpointer copies what the WAL holds
-// into the database file.
+// into the database file; restartFrames is the WAL's length (in pages)
+// past which it also makes the WAL start over.
 const checkpointEvery = 100 * time.Millisecond
+
+// restartFrames is a variable for the tests.
+var restartFrames int64 = 16384
 
 // startCheckpointer checkpoints the database on a connection of its own,
 // every checkpointEvery, until the store closes. SQLite's default is that
@@ -148,7 +153,12 @@ const checkpointEvery = 100 * time.Millisecond
 // returns, so every write of that group-commit batch waits for a second
 // sync, of a file as large as the directory. In the background, with
 // PASSIVE checkpoints (which wait for neither readers nor the writer),
-// commits pay only for the sync of the WAL. Errors (another process
+// commits pay only for the sync of the WAL. But under steady writes the WAL
+// is never wholly copied at the moment a transaction begins, which is when
+// it can start over; so once it is longer than restartFrames, the group
+// committer checkpoints on the writer connection after a batch has
+// answered its writes (Dialect.AfterBatch), finding nearly every page
+// already copied, and the next transaction starts the WAL over. Errors (another process
 // checkpointing, say) are left for the next round; a process that closes
 // the database last checkpoints what is left.
 func startCheckpointer(s *sqlstore.Store, dsn string) error {
@@ -167,7 +177,17 @@ func startCheckpointer(s *sqlstore.Store, dsn string) error {
 			case <-stop:
 				return
 			case <-t.C:
-				_, _ = db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+				var busy, frames, done int64
+				if err := db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+					continue
+				}
+				if frames > restartFrames {
+					// Under steady writes the WAL is never wholly
+					// copied at the moment a transaction begins, so
+					// it would never start over: the writer copies
+					// the last pages itself, between two batches.
+					s.RequestAfterBatch()
+				}
 			}
 		}
 	}()

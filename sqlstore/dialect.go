@@ -30,6 +30,11 @@ type Dialect struct {
 	// order, so batches running at once, on one replica or several, do not
 	// wait for each other in a cycle on them.
 	Batches int
+	// AfterBatch, when set, is run on the write pool by the group
+	// committer after a batch has answered its writes, once each time
+	// Store.RequestAfterBatch asks for it: SQLite's checkpointer asks for a
+	// checkpoint there, between batches, so that the WAL can start over.
+	AfterBatch string
 	// OrderOutbox, when set, runs after the statements of a batch of user
 	// writes (the only writers of the outbox), just before its outbox rows
 	// are inserted, and must serialize the rest of the transaction with

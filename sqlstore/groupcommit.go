@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxBatch bounds how many user writes share one transaction, so that one
@@ -268,8 +269,13 @@ func (c *committer) commit(batch []*pending) {
 	for i, p := range live {
 		p.done <- errs[i]
 	}
-	// Only now, with the connection given back.
+	// Only now, with the connection given back and every write answered.
 	c.s.writeStmts.start()
+	if c.s.d.AfterBatch != "" && c.s.afterBatch.CompareAndSwap(true, false) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_, _ = c.s.write.ExecContext(ctx, c.s.d.AfterBatch)
+		cancel()
+	}
 }
 
 // try runs the writes in one transaction, setting errs[i] to the failure of

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/masterkey"
@@ -26,6 +27,8 @@ type Store struct {
 	stmts      sync.Map
 	writeStmts *statements
 	closers    []func() error
+	// afterBatch asks the committer to run Dialect.AfterBatch once.
+	afterBatch atomic.Bool
 }
 
 var _ eiam.Store = (*Store)(nil)
@@ -94,6 +97,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return s.read.PingContext(ctx)
 }
+
+// RequestAfterBatch asks the group committer to run Dialect.AfterBatch on
+// the write pool once, after the next batch has answered its writes.
+func (s *Store) RequestAfterBatch() { s.afterBatch.Store(true) }
 
 // OnClose registers f to run first when the store closes, for what a dialect
 // package runs beside the store (SQLite's checkpointer).
