@@ -125,6 +125,22 @@ func TestTwoProcessesShareAFile(t *testing.T) {
 	}
 }
 
+// newInstance stores an instance for a test and returns it with a maker of
+// commits that create a user of it.
+func newInstance(t *testing.T, s *sqlstore.Store, id string) (*eiam.Instance, func(userID, username string) *eiam.Commit) {
+	t.Helper()
+	inst := &eiam.Instance{ID: id, Name: id}
+	if _, err := s.PutInstance(context.Background(), inst); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return inst, func(userID, username string) *eiam.Commit {
+		u := &eiam.User{InstanceID: inst.ID, ID: userID, Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
+			Attrs: map[eiam.Attribute]string{eiam.AttrUsername: username}, CreatedAt: now, UpdatedAt: now}
+		return &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim(username)}}
+	}
+}
+
 // TestBulkWriterRestoresSettings checks that the writer connection enforces
 // foreign keys again, with its usual page cache, after a bulk transaction
 // that switched both (sqlstore.Dialect.BulkSettings) — committed, and
@@ -133,16 +149,7 @@ func TestTwoProcessesShareAFile(t *testing.T) {
 func TestBulkWriterRestoresSettings(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.OpenSQLite(t)
-	inst := &eiam.Instance{ID: "idaas_bulk", Name: "Bulk"}
-	if _, err := s.PutInstance(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	newUser := func(id, name string) *eiam.Commit {
-		u := &eiam.User{InstanceID: inst.ID, ID: id, Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
-			Attrs: map[eiam.Attribute]string{eiam.AttrUsername: name}, CreatedAt: now, UpdatedAt: now}
-		return &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim(name)}}
-	}
+	inst, newUser := newInstance(t, s, "idaas_bulk")
 	check := func(when string) {
 		t.Helper()
 		for _, tc := range []struct{ pragma, want string }{{"foreign_keys", "1"}, {"cache_size", "-131072"}} {
@@ -181,14 +188,10 @@ func TestBulkWriterRestoresSettings(t *testing.T) {
 func TestUserWritesArePrepared(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.OpenSQLite(t)
-	inst := &eiam.Instance{ID: "idaas_prep", Name: "Prep"}
-	if _, err := s.PutInstance(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	u := &eiam.User{InstanceID: inst.ID, ID: "user_prep", Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
-		Attrs: map[eiam.Attribute]string{eiam.AttrUsername: "prep"}, CreatedAt: now, UpdatedAt: now}
-	if err := s.CreateUser(ctx, &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim("prep")}}); err != nil {
+	inst, newUser := newInstance(t, s, "idaas_prep")
+	c := newUser("user_prep", "prep")
+	u := c.User
+	if err := s.CreateUser(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	update := func(nick string) {
