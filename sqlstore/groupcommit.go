@@ -244,6 +244,19 @@ func (c *committer) commit(batch []*pending) {
 		return
 	}
 	slices.SortStableFunc(live, func(a, b *pending) int { return a.key.compare(b.key) })
+	answered := false
+	defer func() {
+		// A panic outside the writes themselves (runWrite catches theirs)
+		// — the driver, the dialect — must neither leave the batch's
+		// callers waiting for ever nor take the runner's slot with it:
+		// try's cleanup has rolled the transaction back, so every write
+		// fails, and the committer goes on.
+		if v := recover(); v != nil && !answered {
+			for _, p := range live {
+				p.done <- fmt.Errorf("group commit: internal error: %v", v)
+			}
+		}
+	}()
 	errs := make([]error, len(live))
 	for attempt := 1; ; attempt++ {
 		n, err := c.try(live, errs)
@@ -266,6 +279,7 @@ func (c *committer) commit(batch []*pending) {
 		}
 		break
 	}
+	answered = true
 	for i, p := range live {
 		p.done <- errs[i]
 	}
