@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
@@ -328,7 +327,7 @@ func (b *bulkWriter) discard() error {
 	if b.conn == nil {
 		return nil
 	}
-	_ = b.conn.Raw(func(any) error { return driver.ErrBadConn })
+	discardConn(b.conn)
 	err := b.conn.Close()
 	b.conn = nil
 	return err

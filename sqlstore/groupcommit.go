@@ -320,8 +320,7 @@ func (c *committer) try(live []*pending, errs []error) (committed int, err error
 			}
 		}
 		if discard {
-			// Closing the connection ends its transaction.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			discardConn(conn) // which ends its transaction
 		}
 		conn.Close()
 	}()
@@ -420,6 +419,13 @@ func runWrite(ctx context.Context, wt *writeTx, w userWrite) (err error) {
 		}
 	}()
 	return w(ctx, wt)
+}
+
+// discardConn makes database/sql close conn instead of returning it to the
+// pool: its session holds something that must not reach the next user (an
+// open transaction, a setting that could not be restored).
+func discardConn(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // writePanic carries a panic of a write to its caller.
