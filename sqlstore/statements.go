@@ -32,7 +32,7 @@ type statements struct {
 	db        *sql.DB
 	preparing atomic.Bool
 
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	prepared map[string]*sql.Stmt
 	wanted   map[string]bool
 }
@@ -46,6 +46,14 @@ func newStatements(db *sql.DB) *statements {
 func (c *statements) lookup(query string) *sql.Stmt {
 	if c == nil {
 		return nil
+	}
+	// Every statement of every user write comes here: the usual answer,
+	// a statement prepared long ago, takes only the read lock.
+	c.mu.RLock()
+	st, ok := c.prepared[query]
+	c.mu.RUnlock()
+	if ok {
+		return st
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -122,8 +130,8 @@ func (c *statements) count() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	n := 0
 	for _, st := range c.prepared {
 		if st != nil {
