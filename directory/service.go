@@ -287,14 +287,7 @@ func (s *Service) planCreate(inst *eiam.Instance, nu NewUser, defs map[string]*e
 		return nil, hashErr
 	}
 	c := nu.Change
-	var ids []string
-	if c.PrimaryOUID != nil && *c.PrimaryOUID != "" {
-		ids = append(ids, *c.PrimaryOUID)
-	}
-	if c.OUIDs != nil {
-		ids = append(ids, *c.OUIDs...)
-	}
-	for _, ou := range ids {
+	for _, ou := range namedUnits(c) {
 		ok, err := unitExists(ou)
 		if err != nil {
 			return nil, err
@@ -394,7 +387,9 @@ func (s *Service) hashPassword(c *eiam.ProfileChange) (string, error) {
 	return s.passwords.Hash(*c.Password)
 }
 
-func (s *Service) checkUnits(ctx context.Context, instanceID string, c *eiam.ProfileChange) error {
+// namedUnits are the organizational units a change names: its primary unit
+// and its units, as given.
+func namedUnits(c *eiam.ProfileChange) []string {
 	var ids []string
 	if c.PrimaryOUID != nil && *c.PrimaryOUID != "" {
 		ids = append(ids, *c.PrimaryOUID)
@@ -402,7 +397,11 @@ func (s *Service) checkUnits(ctx context.Context, instanceID string, c *eiam.Pro
 	if c.OUIDs != nil {
 		ids = append(ids, *c.OUIDs...)
 	}
-	for _, id := range ids {
+	return ids
+}
+
+func (s *Service) checkUnits(ctx context.Context, instanceID string, c *eiam.ProfileChange) error {
+	for _, id := range namedUnits(c) {
 		if _, err := s.store.GetOrgUnit(ctx, instanceID, id); err != nil {
 			if eiam.ErrorCode(err) == eiam.ErrNotFound {
 				return eiam.Errorf(eiam.ErrInvalid, "organizational_unit_id", "not_found", "id", id)
