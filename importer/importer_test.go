@@ -19,12 +19,20 @@ import (
 	"github.com/eiam/eiam/storetest"
 )
 
-func newImporter(t *testing.T, s eiam.Store) (*Importer, *password.Hasher) {
+// testHasher hashes with the weakest parameters password allows, so that
+// tests with passwords stay fast.
+func testHasher(t *testing.T) *password.Hasher {
 	t.Helper()
 	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h
+}
+
+func newImporter(t *testing.T, s eiam.Store) (*Importer, *password.Hasher) {
+	t.Helper()
+	h := testHasher(t)
 	key, _, err := masterkey.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -337,10 +345,7 @@ func TestDecodeUser(t *testing.T) {
 
 func TestImportProgress(t *testing.T) {
 	s := storetest.OpenSQLite(t)
-	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := testHasher(t)
 	var progress strings.Builder
 	im, err := New(s, Options{Hasher: h, Progress: &progress})
 	if err != nil {
@@ -492,10 +497,7 @@ func TestImportInBatches(t *testing.T) {
 
 func TestImportProgressBar(t *testing.T) {
 	s := storetest.OpenSQLite(t)
-	h, err := password.NewHasher(password.Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := testHasher(t)
 	var out strings.Builder
 	// A clock that advances a second at every reading redraws the bar at
 	// every user.
