@@ -1,4 +1,4 @@
-package sqlite
+package sqlite_test
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/eiam/eiam"
-	"github.com/eiam/eiam/masterkey"
+	"github.com/eiam/eiam/sqlite"
+	"github.com/eiam/eiam/storetest"
 )
 
 // TestWALStartsOverUnderSteadyWrites checks that the WAL stays short while
@@ -18,31 +19,19 @@ import (
 // (Dialect.AfterBatch) the WAL is never wholly copied when a transaction
 // begins, and grows for as long as the writes go on.
 func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
-	saved := restartFrames
-	restartFrames = 64 // 256 KiB
-	defer func() { restartFrames = saved }()
+	defer sqlite.SetRestartFrames(64)() // 256 KiB
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "wal.db")
-	key, _, err := masterkey.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(ctx, path, key)
+	s, err := sqlite.Open(ctx, path, storetest.NewKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	inst := &eiam.Instance{ID: "idaas_wal", Name: "WAL"}
-	if _, err := s.PutInstance(ctx, inst); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	inst, newUser := newInstance(t, s, "idaas_wal")
 	const writers = 8
 	for w := range writers {
 		name := fmt.Sprintf("wal%d", w)
-		u := &eiam.User{InstanceID: inst.ID, ID: "user_" + name, Version: 1, Status: eiam.StatusEnabled, PrimaryOUID: inst.RootOUID,
-			Attrs: map[eiam.Attribute]string{eiam.AttrUsername: name}, CreatedAt: now, UpdatedAt: now}
-		if err := s.CreateUser(ctx, &eiam.Commit{User: u, Claims: []eiam.Claim{eiam.UsernameClaim(name)}}); err != nil {
+		if err := s.CreateUser(ctx, newUser("user_"+name, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
