@@ -72,6 +72,10 @@ func Dialect() sqlstore.Dialect {
 		Name:               "postgres",
 		DollarPlaceholders: true,
 		LockRow:            " FOR UPDATE",
+		// Rows are locked in the order ORDER BY gives them (PostgreSQL
+		// sorts, then locks); "C" is byte order whatever the database's
+		// collation.
+		LockUsers: ` ORDER BY u.id COLLATE "C" FOR UPDATE`,
 		// Group commit (see sqlstore's committer): several batches run
 		// their statements at once, each a few round trips per write,
 		// which other batches overlap; the commit phase of a batch holds a
@@ -79,6 +83,7 @@ func Dialect() sqlstore.Dialect {
 		// different schemas (tests) do not wait for each other. See
 		// docs/benchmarks.md for the measurements.
 		Batches:           batches,
+		Pipeline:          pipeline,
 		OrderOutbox:       `SELECT pg_advisory_xact_lock('outbox'::regclass::oid::bigint)`,
 		IsUniqueViolation: func(err error) bool { return code(err) == uniqueViolation },
 		IsRetryable: func(err error) bool {
@@ -130,4 +135,31 @@ func (l advisoryLock) SessionLock(ctx context.Context, conn *sql.Conn) error {
 func (l advisoryLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
 	_, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, int64(l))
 	return err
+}
+
+// pipeline sends stmts to the server in one batch (pgx's pipeline mode) on
+// the transaction open on conn, and reads their results in order.
+func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
+	rows := make([]int64, 0, len(stmts))
+	err := conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("pipeline: connection of type %T, not pgx's", driverConn)
+		}
+		var b pgx.Batch
+		for _, st := range stmts {
+			b.Queue(st.Query, st.Args...)
+		}
+		res := c.Conn().SendBatch(ctx, &b)
+		for i := range stmts {
+			tag, err := res.Exec()
+			if err != nil {
+				_ = res.Close()
+				return &sqlstore.PipelineError{Index: i, Err: err}
+			}
+			rows = append(rows, tag.RowsAffected())
+		}
+		return res.Close()
+	})
+	return rows, err
 }

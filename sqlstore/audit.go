@@ -21,12 +21,16 @@ func (s *Store) record(ctx context.Context, tx querier, c *eiam.Commit, u *eiam.
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_log (`+auditColumns+`) VALUES (`+placeholders(len(auditArgs))+`)`), auditArgs...); err != nil {
-		return fmt.Errorf("audit: %w", err)
-	}
+	q := s.q(`INSERT INTO audit_log (` + auditColumns + `) VALUES (` + placeholders(len(auditArgs)) + `)`)
 	if wt, ok := tx.(*writeTx); ok {
+		if err := wt.execLater(ctx, nil, q, auditArgs...); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
 		wt.events = append(wt.events, eventArgs)
 		return nil
+	}
+	if _, err := tx.ExecContext(ctx, q, auditArgs...); err != nil {
+		return fmt.Errorf("audit: %w", err)
 	}
 	if s.d.OrderOutbox != "" {
 		if _, err := tx.ExecContext(ctx, s.d.OrderOutbox); err != nil {
@@ -82,12 +86,20 @@ func recordArgs(c *eiam.Commit, u *eiam.User, version int64, action, typ string)
 // outboxColumns are the columns of an outbox row record leaves.
 const outboxColumns = 6
 
-// insertEvents writes the outbox rows of a batch, in order, in one
-// statement.
+// insertEvents writes outbox rows, in order, in one statement.
 func (s *Store) insertEvents(ctx context.Context, tx querier, events [][]any) error {
 	if len(events) == 0 {
 		return nil
 	}
+	q, args := s.eventsStatement(events)
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// eventsStatement is the statement that inserts outbox rows, in order.
+func (s *Store) eventsStatement(events [][]any) (string, []any) {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO outbox (` + eventColumns + `) VALUES `)
 	args := make([]any, 0, len(events)*outboxColumns)
@@ -98,10 +110,7 @@ func (s *Store) insertEvents(ctx context.Context, tx querier, events [][]any) er
 		q.WriteString("(" + placeholders(outboxColumns) + ")")
 		args = append(args, ev...)
 	}
-	if _, err := tx.ExecContext(ctx, s.q(q.String()), args...); err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
-	return nil
+	return s.q(q.String()), args
 }
 
 // ListAudit returns the audit records of a user, oldest first.

@@ -25,6 +25,22 @@ type Dialect struct {
 	// changed (" FOR UPDATE"); empty when the transaction itself already
 	// excludes other writers (SQLite's BEGIN IMMEDIATE).
 	LockRow string
+	// LockUsers, when set, makes a batch of user writes lock the rows of
+	// the users it updates or deletes up front, in one statement for each
+	// instance rather than one for each write:
+	//   SELECT … FROM users u WHERE u.instance_id = ? AND u.id = ANY(?)
+	// followed by LockUsers, which must lock the rows in byte order of
+	// their ids (the order of the batch's writes; see committer).
+	LockUsers string
+	// Pipeline, when set, runs statements in the transaction open on conn,
+	// in order, in one round trip, and returns each one's count of affected
+	// rows, or a *PipelineError naming the first that failed (the
+	// transaction is then aborted). The group committer leaves a write's
+	// statements whose outcome it does not need at once for it, so that a
+	// batch costs a few round trips rather than a few per write. Without
+	// it statements run one at a time as they come, which costs nothing
+	// extra on SQLite, a library in the same process.
+	Pipeline func(ctx context.Context, conn *sql.Conn, stmts []Statement) (rows []int64, err error)
 	// Batches is how many batches of user writes (see committer) may run
 	// at once; at least one. Each batch locks its users' rows in one global
 	// order, so batches running at once, on one replica or several, do not

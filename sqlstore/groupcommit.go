@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/eiam/eiam"
 )
 
 // maxBatch bounds how many user writes share one transaction, so that one
@@ -30,40 +32,22 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// writeTx is the transaction a user write runs in, and what the write
-// leaves for the end of its batch.
-type writeTx struct {
-	tx *sql.Tx
-	// stmts are the prepared statements to run queries with; nil where
-	// the dialect does not prepare them.
-	stmts *statements
-	// events are the argument lists of the write's outbox rows, which the
-	// batch inserts together after Dialect.OrderOutbox.
-	events [][]any
-}
-
-// ExecContext runs query in the transaction, with its prepared statement if
-// there is one.
-func (w *writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := w.stmts.lookup(query); st != nil {
-		return w.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	}
-	return w.tx.ExecContext(ctx, query, args...)
-}
-
-// QueryRowContext is ExecContext for a query of one row.
-func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := w.stmts.lookup(query); st != nil {
-		return w.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-	}
-	return w.tx.QueryRowContext(ctx, query, args...)
-}
-
 // writeUser runs w, a write of user userID of instance instanceID, in a
 // write transaction shared with other user writes and returns once that
 // transaction is durable, or w's changes are rolled back.
-func (s *Store) writeUser(ctx context.Context, instanceID, userID string, w userWrite) error {
-	return s.gc.do(ctx, userKey{instanceID, userID}, w)
+func (s *Store) writeUser(ctx context.Context, instanceID, userID string, opts writeOpts, w userWrite) error {
+	return s.gc.do(ctx, userKey{instanceID, userID}, opts, w)
+}
+
+// writeOpts say what a user write does, for its batch.
+type writeOpts struct {
+	// locksUser: the write begins with lockUser, so its batch may lock the
+	// user's row up front with the others (Dialect.LockUsers).
+	locksUser bool
+	// savepoint: the write is likely to fail after changing rows (a new
+	// user whose claims are taken), so it runs in a savepoint from the
+	// start rather than after a rerun of its batch.
+	savepoint bool
 }
 
 // userKey orders the writes of a batch: each batch locks the rows of its
@@ -86,6 +70,7 @@ const (
 type pending struct {
 	ctx   context.Context
 	key   userKey
+	opts  writeOpts
 	w     userWrite
 	state atomic.Int32
 	// done receives the outcome exactly once, after the COMMIT that makes
@@ -135,11 +120,11 @@ func newCommitter(s *Store) *committer {
 // queued, w is dropped and ctx's error returned. Once the committer has
 // taken w, do returns w's true outcome: a caller is never told that a
 // write failed that then commits.
-func (c *committer) do(ctx context.Context, key userKey, w userWrite) error {
+func (c *committer) do(ctx context.Context, key userKey, opts writeOpts, w userWrite) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p := &pending{ctx: ctx, key: key, w: w, done: make(chan error, 1)}
+	p := &pending{ctx: ctx, key: key, opts: opts, w: w, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, p)
 	lead := c.claimLocked()
@@ -258,8 +243,17 @@ func (c *committer) commit(batch []*pending) {
 		}
 	}()
 	errs := make([]error, len(live))
-	for attempt := 1; ; attempt++ {
-		n, err := c.try(live, errs)
+	// careful[i]: write i runs in a savepoint, having failed in an earlier
+	// run of this batch after it changed rows.
+	careful := make([]bool, len(live))
+	for attempt := 1; ; {
+		n, err := c.try(live, errs, careful)
+		var redo *needsSavepoint
+		if errors.As(err, &redo) && !careful[redo.i] {
+			// Bounded: a write that runs in a savepoint never asks for one.
+			careful[redo.i] = true
+			continue
+		}
 		if err == nil {
 			if n > 0 {
 				c.batches.Add(1)
@@ -268,6 +262,7 @@ func (c *committer) commit(batch []*pending) {
 			break
 		}
 		if attempt < maxAttempts && c.s.retryable(err) {
+			attempt++
 			continue
 		}
 		// A write that failed on its own keeps its own error; none of the
@@ -295,13 +290,13 @@ func (c *committer) commit(batch []*pending) {
 // try runs the writes in one transaction, setting errs[i] to the failure of
 // a write that failed on its own (nil for the others), and commits. It
 // returns how many writes committed, or what made the whole transaction
-// fail.
+// fail, or *needsSavepoint.
 //
 // The transaction runs on a connection held for the whole batch, so that a
 // COMMIT that fails but leaves the transaction open (SQLite, for a
 // deferred constraint) never reaches the pool: the connection is
 // discarded.
-func (c *committer) try(live []*pending, errs []error) (committed int, err error) {
+func (c *committer) try(live []*pending, errs []error, careful []bool) (committed int, err error) {
 	d := &c.s.d
 	clear(errs)
 	// No caller's context: one caller leaving must not abort the others'
@@ -328,31 +323,50 @@ func (c *committer) try(live []*pending, errs []error) (committed int, err error
 		tx = nil
 		return 0, fmt.Errorf("begin: %w", err)
 	}
-	// Each write runs in savepoint w, unless it is alone: then its failure
-	// rolls back the transaction. The savepoint of the previous write is
-	// released in the statement that opens the next one (one round trip,
-	// not two), and the COMMIT releases the last.
-	var events [][]any
-	savepoint := ""
-	if len(live) > 1 {
-		savepoint = `SAVEPOINT w`
+	b := &batchTx{s: c.s, conn: conn, tx: tx}
+	if b.locked, err = c.s.lockUsers(ctx, tx, live); err != nil {
+		return 0, err
 	}
+	// Most writes run without a savepoint of their own: a write that fails
+	// before it changes a row (a user not found, an update the directory
+	// refuses, a nonce already used) leaves nothing to undo. A write that
+	// fails after changing rows makes the batch run again, with a
+	// savepoint for that write (see inSavepoint); a write likely to do so
+	// has one from the start. A write alone in its batch needs none: its
+	// failure rolls the transaction back. The savepoint of an earlier
+	// write is released in the statement that opens the next one (one
+	// round trip, not two), and the COMMIT releases the last.
+	//
+	// Where the dialect pipelines, the statements a write runs with
+	// execLater wait for the end of the batch (or for the next statement
+	// that runs at once), and go in one round trip; a write with a
+	// savepoint runs all its statements at once.
+	var events [][]any
+	open := false // savepoint w is open
 	for i, p := range live {
 		errs[i] = p.ctx.Err() // a caller that left before its turn is skipped
 		if errs[i] != nil {
 			continue
 		}
-		wt := &writeTx{tx: tx, stmts: c.s.writeStmts}
-		werr, fatal := inSavepoint(wt, p, savepoint, c.s.retryable)
-		if savepoint != "" {
-			savepoint = `RELEASE SAVEPOINT w; SAVEPOINT w`
+		savepoint := ""
+		if len(live) > 1 && (careful[i] || p.opts.savepoint) {
+			savepoint = `SAVEPOINT w`
+			if open {
+				savepoint = `RELEASE SAVEPOINT w; SAVEPOINT w`
+			}
+			open = true
 		}
+		wt := &writeTx{batchTx: b, index: i, pipelined: d.Pipeline != nil && !careful[i] && savepoint == ""}
+		mark := len(b.pipe)
+		werr, fatal := inSavepoint(wt, p, i, savepoint, len(live) == 1, c.s.retryable)
 		if fatal != nil {
 			return 0, fatal
 		}
 		if errs[i] = werr; werr == nil {
 			events = append(events, wt.events...)
 			committed++
+		} else if wt.piped {
+			b.pipe = b.pipe[:mark] // a write that failed before they ran
 		}
 	}
 	if committed == 0 {
@@ -360,12 +374,19 @@ func (c *committer) try(live []*pending, errs []error) (committed int, err error
 	}
 	// The batch's writes hold their row locks until the COMMIT; other
 	// batches run their statements meanwhile.
+	end := &writeTx{batchTx: b, index: -1, pipelined: d.Pipeline != nil}
 	if d.OrderOutbox != "" {
-		if _, err := tx.ExecContext(ctx, d.OrderOutbox); err != nil {
+		if err := end.execLater(ctx, nil, d.OrderOutbox); err != nil {
 			return 0, fmt.Errorf("outbox order: %w", err)
 		}
 	}
-	if err := c.s.insertEvents(ctx, &writeTx{tx: tx, stmts: c.s.writeStmts}, events); err != nil {
+	if len(events) > 0 {
+		q, args := c.s.eventsStatement(events)
+		if err := end.execLater(ctx, nil, q, args...); err != nil {
+			return 0, fmt.Errorf("outbox: %w", err)
+		}
+	}
+	if err := b.flush(ctx); err != nil {
 		return 0, err
 	}
 	err = tx.Commit()
@@ -379,20 +400,48 @@ func (c *committer) try(live []*pending, errs []error) (committed int, err error
 	return committed, nil
 }
 
+// needsSavepoint is how try reports that write i failed after changing rows
+// outside a savepoint: its changes cannot be undone alone, so the batch
+// runs again with a savepoint for it.
+type needsSavepoint struct {
+	i   int
+	err error
+}
+
+func (e *needsSavepoint) Error() string {
+	return fmt.Sprintf("write %d needs a savepoint: %v", e.i, e.err)
+}
+
 // inSavepoint runs p's write, after the statement savepoint (none when
 // empty), which opens savepoint w. err is the write's own failure, after
-// which its changes are rolled back to w and the transaction goes on; fatal
-// is a failure of the transaction as a whole, including one that retryable
-// says is worth running again. Without a savepoint every failure of the
-// write is its own and ends the transaction: the write is alone in it.
-func inSavepoint(wt *writeTx, p *pending, savepoint string, retryable func(error) bool) (err, fatal error) {
+// which the transaction goes on without the write's changes; fatal is a
+// failure of the transaction as a whole, including one that retryable says
+// is worth running again, or *needsSavepoint.
+//
+// A write's own failure is undone by rolling back to its savepoint. A write
+// without one may fail on its own only if it changed nothing and no
+// statement of it failed (PostgreSQL aborts a transaction at its first
+// failed statement); else the batch must run again with a savepoint for it.
+// A write alone in its batch (alone) fails on its own whatever happened:
+// the transaction ends with it.
+func inSavepoint(wt *writeTx, p *pending, i int, savepoint string, alone bool, retryable func(error) bool) (err, fatal error) {
 	ctx := context.WithoutCancel(p.ctx)
 	if savepoint != "" {
-		if _, err := wt.ExecContext(ctx, savepoint); err != nil {
+		// The statements of earlier writes left for the pipeline run
+		// first: rolling back to w must not undo them.
+		if err := wt.flush(ctx); err != nil {
+			return nil, err
+		}
+		if _, err := wt.exec(ctx, savepoint); err != nil {
 			return nil, fmt.Errorf("savepoint: %w", err)
 		}
 	}
 	err = runWrite(ctx, wt, p.w)
+	if wt.batchTx.err != nil {
+		// A pipeline run before one of the write's statements failed:
+		// the transaction is over, whatever the write made of it.
+		return nil, wt.batchTx.err
+	}
 	switch {
 	case err == nil:
 		return nil, nil
@@ -400,13 +449,28 @@ func inSavepoint(wt *writeTx, p *pending, savepoint string, retryable func(error
 		// Rolling back this write alone would keep the locks of the
 		// writes before it, which the other party may be waiting for.
 		return nil, err
-	case savepoint == "":
+	case savepoint != "":
+		if _, err := wt.exec(ctx, `ROLLBACK TO SAVEPOINT w`); err != nil {
+			return nil, fmt.Errorf("rollback to savepoint: %w", err)
+		}
+		return err, nil
+	case alone:
+		return err, nil
+	case !wt.changed && !wt.failed && refused(err):
 		return err, nil
 	}
-	if _, err := wt.ExecContext(ctx, `ROLLBACK TO SAVEPOINT w`); err != nil {
-		return nil, fmt.Errorf("rollback to savepoint: %w", err)
-	}
-	return err, nil
+	return nil, &needsSavepoint{i: i, err: err}
+}
+
+// refused reports whether err is a write refusing to go on — the directory
+// refusing a change, a user not found, a claim taken — rather than a
+// failure of the database or the code.
+func refused(err error) bool {
+	var (
+		ce callerError
+		e  *eiam.Error
+	)
+	return errors.As(err, &ce) || errors.As(err, &e)
 }
 
 // runWrite runs w, turning a panic into an error that do re-raises on the

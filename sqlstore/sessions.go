@@ -163,7 +163,7 @@ func (s *Store) ClaimNonce(ctx context.Context, scope, nonce string, expires tim
 	// claims of concurrent signed requests share a sync with each other and
 	// with the updates they carry, rather than each costing a commit on
 	// SQLite's one writer connection. Its key sorts it apart from users.
-	err := s.writeUser(ctx, "nonce:"+scope, nonce, func(ctx context.Context, tx *writeTx) error {
+	err := s.writeUser(ctx, "nonce:"+scope, nonce, writeOpts{}, func(ctx context.Context, tx *writeTx) error {
 		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?)
 			ON CONFLICT (scope, nonce) DO UPDATE SET expires_at = excluded.expires_at
 			WHERE nonces.expires_at < ?`), scope, nonce, exp, now)

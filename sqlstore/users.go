@@ -48,7 +48,9 @@ func (s *Store) CreateUser(ctx context.Context, c *eiam.Commit) error {
 	if c == nil || c.User == nil {
 		return errors.New("create user: commit without user")
 	}
-	err := s.writeUser(ctx, c.User.InstanceID, c.User.ID, func(ctx context.Context, tx *writeTx) error { return s.createUser(ctx, tx, c) })
+	// A new user's claims are the likeliest to be taken, after its row is
+	// written: it runs in a savepoint.
+	err := s.writeUser(ctx, c.User.InstanceID, c.User.ID, writeOpts{savepoint: true}, func(ctx context.Context, tx *writeTx) error { return s.createUser(ctx, tx, c) })
 	return wrap(err, "create user %s", c.User.ID)
 }
 
@@ -84,7 +86,7 @@ func (s *Store) createUser(ctx context.Context, tx querier, c *eiam.Commit) erro
 // the commit apply returns, all in one transaction.
 func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) (*eiam.User, error) {
 	var out *eiam.User
-	err := s.writeUser(ctx, instanceID, userID, func(ctx context.Context, tx *writeTx) error {
+	err := s.writeUser(ctx, instanceID, userID, writeOpts{locksUser: true}, func(ctx context.Context, tx *writeTx) error {
 		out = nil
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
@@ -108,28 +110,30 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 		if err != nil {
 			return err
 		}
-		// The row is locked, so the version cannot have moved; the
-		// condition keeps a broken lock from silently losing an update.
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET (`+userValueColumns+`) = (`+placeholders(len(vals))+`)
-			WHERE instance_id = ? AND id = ? AND version = ?`),
-			append(vals, instanceID, userID, cur.Version)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return fmt.Errorf("version %d changed under a row lock", cur.Version)
-		}
+		// New claims first: the one most often refused (a taken email)
+		// is then refused before anything changed, and the write fails
+		// without a savepoint (see inSavepoint).
 		removed, added := diffClaims(c.OldClaims, c.Claims)
+		if err := s.addClaims(ctx, tx, instanceID, userID, added); err != nil {
+			return err
+		}
 		for _, cl := range removed {
-			if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM user_claims
+			if err := tx.execLater(ctx, nil, s.q(`DELETE FROM user_claims
 				WHERE instance_id = ? AND kind = ? AND value = ? AND user_id = ?`),
 				instanceID, cl.Kind, cl.Value, userID); err != nil {
 				return err
 			}
 		}
-		if err := s.addClaims(ctx, tx, instanceID, userID, added); err != nil {
+		// The row is locked, so the version cannot have moved; the
+		// condition keeps a broken lock from silently losing an update.
+		if err := tx.execLater(ctx, func(n int64) error {
+			if n != 1 {
+				return fmt.Errorf("version %d changed under a row lock", cur.Version)
+			}
+			return nil
+		}, s.q(`UPDATE users SET (`+userValueColumns+`) = (`+placeholders(len(vals))+`)
+			WHERE instance_id = ? AND id = ? AND version = ?`),
+			append(vals, instanceID, userID, cur.Version)...); err != nil {
 			return err
 		}
 		if !slices.Equal(units(cur), units(u)) {
@@ -149,7 +153,7 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 			if at.IsZero() {
 				at = time.Now()
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`UPDATE sessions SET revoked_at = ?
+			if err := tx.execLater(ctx, nil, s.q(`UPDATE sessions SET revoked_at = ?
 				WHERE instance_id = ? AND user_id = ? AND revoked_at = 0`), e.time(at), instanceID, userID); err != nil {
 				return err
 			}
@@ -166,7 +170,7 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 // DeleteUser locks the user's row, calls apply for the audit record and
 // event, and removes the user with its claims and memberships.
 func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) error {
-	err := s.writeUser(ctx, instanceID, userID, func(ctx context.Context, tx *writeTx) error {
+	err := s.writeUser(ctx, instanceID, userID, writeOpts{locksUser: true}, func(ctx context.Context, tx *writeTx) error {
 		cur, err := s.lockUser(ctx, tx, instanceID, userID)
 		if err != nil {
 			return err
@@ -197,14 +201,75 @@ func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply
 }
 
 // lockUser reads a user inside a write transaction, locking its row where
-// the dialect needs that.
+// the dialect needs that, unless its batch locked it already.
 func (s *Store) lockUser(ctx context.Context, tx querier, instanceID, userID string) (*eiam.User, error) {
+	if wt, ok := tx.(*writeTx); ok {
+		if u := wt.takeLocked(userKey{instanceID, userID}); u != nil {
+			return u, nil
+		}
+	}
 	u, err := s.scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userReadColumns+`
 		FROM users u WHERE u.instance_id = ? AND u.id = ?`+s.d.LockRow), instanceID, userID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(userID)
 	}
 	return u, err
+}
+
+// lockUsers locks up front the rows of the users that the writes of a batch
+// are about to lock one at a time, in one statement for each instance
+// (Dialect.LockUsers), and returns them for lockUser: one round trip for
+// the batch instead of one for each write. live is in userKey order, as is
+// the order in which the statement locks the rows, so batches still lock
+// rows in one global order. A user the statement does not find is looked
+// for again, and reported missing, by its write.
+func (s *Store) lockUsers(ctx context.Context, tx *sql.Tx, live []*pending) (map[userKey]*lockedUser, error) {
+	if s.d.LockUsers == "" {
+		return nil, nil
+	}
+	var keys []userKey
+	for _, p := range live {
+		if p.opts.locksUser && p.ctx.Err() == nil && (len(keys) == 0 || keys[len(keys)-1] != p.key) {
+			keys = append(keys, p.key)
+		}
+	}
+	if len(keys) < 2 {
+		return nil, nil // a write alone locks its row as cheaply
+	}
+	locked := make(map[userKey]*lockedUser, len(keys))
+	q := s.q(`SELECT ` + userReadColumns + ` FROM users u WHERE u.instance_id = ? AND u.id = ANY(?)` + s.d.LockUsers)
+	for len(keys) > 0 {
+		inst := keys[0].instanceID
+		n := 1
+		for n < len(keys) && keys[n].instanceID == inst {
+			n++
+		}
+		ids := make([]string, n)
+		for i, k := range keys[:n] {
+			ids[i] = k.userID
+		}
+		keys = keys[n:]
+		if err := s.scanLocked(ctx, tx, q, locked, inst, ids); err != nil {
+			return nil, fmt.Errorf("lock users: %w", err)
+		}
+	}
+	return locked, nil
+}
+
+func (s *Store) scanLocked(ctx context.Context, tx *sql.Tx, q string, locked map[userKey]*lockedUser, inst string, ids []string) error {
+	rows, err := tx.QueryContext(ctx, q, inst, ids)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := s.scanUser(rows)
+		if err != nil {
+			return err
+		}
+		locked[userKey{u.InstanceID, u.ID}] = &lockedUser{u: u}
+	}
+	return rows.Err()
 }
 
 func userNotFound(id string) error {
