@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/eiam/eiam"
 )
@@ -123,4 +124,47 @@ func cloneApp(a *eiam.Application) *eiam.Application {
 	c := *a
 	c.RedirectURIs, c.Scopes = slices.Clone(a.RedirectURIs), slices.Clone(a.Scopes)
 	return &c
+}
+
+// The writes that can move the security epoch (see eiam.EpochStore) mark
+// the request they are made for (see Request), before they begin.
+
+func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) (*eiam.User, error) {
+	wrote(ctx)
+	return s.Store.UpdateUser(ctx, instanceID, userID, apply)
+}
+
+func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply func(cur *eiam.User) (*eiam.Commit, error)) error {
+	wrote(ctx)
+	return s.Store.DeleteUser(ctx, instanceID, userID, apply)
+}
+
+func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
+	wrote(ctx)
+	return s.Store.RevokeSession(ctx, id, at)
+}
+
+func (s *Store) RevokeUserSessions(ctx context.Context, instanceID, userID string, at time.Time) (int, error) {
+	wrote(ctx)
+	return s.Store.RevokeUserSessions(ctx, instanceID, userID, at)
+}
+
+func (s *Store) PutApplication(ctx context.Context, app *eiam.Application) error {
+	wrote(ctx)
+	return s.Store.PutApplication(ctx, app)
+}
+
+func (s *Store) PutAccessKey(ctx context.Context, k *eiam.AccessKey) error {
+	wrote(ctx)
+	return s.Store.PutAccessKey(ctx, k)
+}
+
+func (s *Store) PutField(ctx context.Context, f *eiam.FieldDefinition) error {
+	wrote(ctx)
+	return s.Store.PutField(ctx, f)
+}
+
+func (s *Store) DeleteField(ctx context.Context, instanceID, id string) error {
+	wrote(ctx)
+	return s.Store.DeleteField(ctx, instanceID, id)
 }

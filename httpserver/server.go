@@ -32,6 +32,9 @@ type Options struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// after shutdown starts; 15s when zero.
 	ShutdownTimeout time.Duration
+	// RequestContext, when set, derives the context every request is
+	// handled with from the one net/http gives it.
+	RequestContext func(context.Context) context.Context
 }
 
 // Server is an HTTP server whose routes are registered by API packages.
@@ -70,6 +73,12 @@ func New(opts Options) (*Server, error) {
 	// observe must wrap the mux directly: it reads the matched pattern from
 	// the request the mux was given.
 	s.handler = requestIDMiddleware(s.observe(s.mux))
+	if f := opts.RequestContext; f != nil {
+		next := s.handler
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(f(r.Context())))
+		})
+	}
 	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
 	s.Handle("GET /metrics", metricsHandler(s.reg))
 	return s, nil

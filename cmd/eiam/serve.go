@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/eiam/eiam/cache"
 	"github.com/eiam/eiam/httpserver"
 )
 
@@ -49,6 +50,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Registry:       reg,
 		Health:         store,
 		TrustedProxies: cfg.trustedProxies,
+		// Each request's reads of the security epoch may share a query
+		// that began after the request did (see cache.Request).
+		RequestContext: cache.Request,
 	})
 	if err != nil {
 		return err
