@@ -55,11 +55,19 @@
 //
 // These user writes share transactions: each is queued, and a runner
 // goroutine takes every write queued (at most 128), opens one transaction,
-// runs each write in a SAVEPOINT of its own, inserts the batch's outbox rows
-// in one statement, commits once and only then answers each caller. A write
-// that fails (apply's error, a claim already taken, a version that does not
-// follow, a panic in apply) is rolled back to its savepoint and fails alone;
-// the others commit. Writes of one user in one batch run in the order they
+// runs the writes, inserts the batch's outbox rows in one statement, commits
+// once and only then answers each caller. A write that fails (apply's
+// error, a claim already taken, a version that does not follow, a panic in
+// apply) fails alone; the others commit. A write that fails before it
+// changed a row has nothing to undo; one that fails after makes the batch
+// run again with a SAVEPOINT for it, rolled back to when it fails (creates
+// have one from the start).
+//
+// Where the dialect can (Dialect.LockUsers, Dialect.Pipeline: PostgreSQL),
+// a batch locks its users' rows in one statement up front, and the
+// statements whose outcome a write does not need at once wait for the end
+// of the batch, to go to the server in one round trip with the outbox's
+// (see writeTx.execLater). Writes of one user in one batch run in the order they
 // were queued, each seeing the one before. When the COMMIT fails, every
 // write of the batch gets the error and none is acknowledged; when the
 // database aborted the transaction for deadlock or serialization, the whole
