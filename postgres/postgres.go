@@ -84,6 +84,7 @@ func Dialect() sqlstore.Dialect {
 		// docs/benchmarks.md for the measurements.
 		Batches:           batches,
 		Pipeline:          pipeline,
+		CopyFrom:          copyFrom,
 		OrderOutbox:       `SELECT pg_advisory_xact_lock('outbox'::regclass::oid::bigint)`,
 		IsUniqueViolation: func(err error) bool { return code(err) == uniqueViolation },
 		IsRetryable: func(err error) bool {
@@ -162,4 +163,25 @@ func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 		return res.Close()
 	})
 	return rows, err
+}
+
+// copyFrom writes rows into table with COPY FROM STDIN in the binary format
+// (pgx's CopyFrom) on the transaction open on conn. The values are those
+// the store passes to INSERTs (strings, int64, bools), whose binary
+// encodings pgx has for the TEXT, BIGINT and BOOLEAN columns they go to.
+func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
+	return conn.Raw(func(driverConn any) error {
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: connection of type %T, not pgx's", driverConn)
+		}
+		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		if err != nil {
+			return fmt.Errorf("copy %s: %w", table, err)
+		}
+		if n != int64(len(rows)) {
+			return fmt.Errorf("copy %s: %d rows written of %d", table, n, len(rows))
+		}
+		return nil
+	})
 }

@@ -27,9 +27,10 @@ var errBatchConflict = errors.New("batch conflict")
 // CreateUsers writes new users as CreateUser does, all in one transaction:
 // either every user is written, with its claims, unit memberships, audit
 // record and event, or none is. It is the bulk path of an import: the rows
-// of the batch go in multi-row INSERTs, a few statements for hundreds of
-// users, without ON CONFLICT (which costs PostgreSQL a speculative insert
-// per row). When a unique key is violated, the transaction is rolled back
+// of the batch go in one COPY per table where the dialect has CopyFrom, and
+// elsewhere in multi-row INSERTs, a few statements for hundreds of users;
+// neither with ON CONFLICT (which costs PostgreSQL a speculative insert per
+// row). When a unique key is violated, the transaction is rolled back
 // and the batch is written again one user at a time in a new one, which
 // fails with the same ErrConflict CreateUser would return for the first
 // user that cannot be written.
@@ -42,7 +43,7 @@ func (s *Store) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 			return errors.New("create users: commit without user")
 		}
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.createUsers(ctx, tx, nil, cs) })
+	err := s.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error { return s.createUsers(ctx, conn, tx, nil, cs) })
 	if errors.Is(err, errBatchConflict) {
 		err = s.inTx(ctx, func(tx *sql.Tx) error {
 			for _, c := range cs {
@@ -58,12 +59,12 @@ func (s *Store) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 	return wrap(err, "create %d users", len(cs))
 }
 
-// createUsers writes what CreateUsers writes inside tx. stmts, when not
-// nil, keeps the statements it prepares in tx for the next call in the same
-// transaction (a bulk transaction runs the same few multi-row statements
-// thousands of times; compiling each anew cost SQLite a tenth of an
-// import).
-func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, stmts map[string]*sql.Stmt, cs []*eiam.Commit) error {
+// createUsers writes what CreateUsers writes inside tx, open on conn (for
+// Dialect.CopyFrom). stmts, when not nil, keeps the statements it prepares
+// in tx for the next call in the same transaction (a bulk transaction runs
+// the same few multi-row statements thousands of times; compiling each anew
+// cost SQLite a tenth of an import).
+func (s *Store) createUsers(ctx context.Context, conn *sql.Conn, tx *sql.Tx, stmts map[string]*sql.Stmt, cs []*eiam.Commit) error {
 	// Each user's rows are built on every core (sealing, JSON), in order.
 	type rows struct {
 		user                []any
@@ -101,15 +102,15 @@ func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, stmts map[string]*s
 		audits, events = append(audits, r.audit), append(events, r.event)
 	}
 	for _, step := range []struct {
-		head string
-		rows [][]any
+		table, columns string
+		rows           [][]any
 	}{
-		{` INTO users (instance_id, id, ` + userValueColumns + `)`, users},
-		{` INTO user_claims (instance_id, kind, value, user_id)`, claims},
-		{` INTO user_ous (instance_id, ou_id, user_id)`, memberships},
-		{` INTO audit_log (` + auditColumns + `)`, audits},
+		{"users", `instance_id, id, ` + userValueColumns, users},
+		{"user_claims", `instance_id, kind, value, user_id`, claims},
+		{"user_ous", `instance_id, ou_id, user_id`, memberships},
+		{"audit_log", auditColumns, audits},
 	} {
-		if err := s.insertRows(ctx, tx, stmts, s.d.bulkInsert()+step.head, step.rows); err != nil {
+		if err := s.writeRows(ctx, conn, tx, stmts, step.table, step.columns, step.rows); err != nil {
 			if s.d.IsUniqueViolation(err) {
 				return errBatchConflict
 			}
@@ -121,8 +122,33 @@ func (s *Store) createUsers(ctx context.Context, tx *sql.Tx, stmts map[string]*s
 			return fmt.Errorf("outbox: %w", err)
 		}
 	}
-	return s.insertRows(ctx, tx, stmts, s.d.bulkInsert()+` INTO outbox (`+eventColumns+`)`, events)
+	return s.writeRows(ctx, conn, tx, stmts, "outbox", eventColumns, events)
 }
+
+// writeRows writes rows into table, each holding the values of columns (a
+// list as in SQL) in their order: with Dialect.CopyFrom on conn, whose
+// transaction tx is, when the dialect has it, else with insertRows.
+func (s *Store) writeRows(ctx context.Context, conn *sql.Conn, tx *sql.Tx, stmts map[string]*sql.Stmt, table, columns string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if s.d.CopyFrom == nil {
+		return s.insertRows(ctx, tx, stmts, s.d.bulkInsert()+` INTO `+table+` (`+columns+`)`, rows)
+	}
+	names := strings.Split(columns, ",")
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+	}
+	if err := s.d.CopyFrom(ctx, conn, table, names, rows); err != nil {
+		return err
+	}
+	s.copied.Add(int64(len(rows)))
+	return nil
+}
+
+// CopiedRows is the number of rows CreateUsers has written with
+// Dialect.CopyFrom, committed or not, since the store was opened.
+func (s *Store) CopiedRows() int64 { return s.copied.Load() }
 
 // insertRows runs head VALUES (…), (…), … over rows, in as few statements
 // as the parameter limit allows. Every row has the same number of values.
@@ -234,7 +260,7 @@ func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 			return fmt.Errorf("create %d users: %w", len(cs), err)
 		}
 	}
-	err := b.s.createUsers(ctx, b.tx, b.stmts, cs)
+	err := b.s.createUsers(ctx, b.conn, b.tx, b.stmts, cs)
 	if err == nil {
 		return nil
 	}

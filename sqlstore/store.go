@@ -29,6 +29,8 @@ type Store struct {
 	closers    []func() error
 	// afterBatch asks the committer to run Dialect.AfterBatch once.
 	afterBatch atomic.Bool
+	// copied counts the rows written with Dialect.CopyFrom.
+	copied atomic.Int64
 }
 
 var _ eiam.Store = (*Store)(nil)
@@ -230,6 +232,54 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// inConnTx is inTx on a connection held for the transaction, which fn gets
+// too: a hook such as Dialect.CopyFrom reaches the driver's connection
+// through it (a sql.Tx does not give its own).
+func (s *Store) inConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tryConnTx(ctx, fn)
+		if err == nil || attempt == maxAttempts || !s.retryable(err) {
+			return err
+		}
+	}
+}
+
+func (s *Store) tryConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) (err error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	var tx *sql.Tx
+	discard := false // the connection must not be reused
+	defer func() {
+		// Also when fn panics: the connection cannot be closed while its
+		// transaction is open.
+		if tx != nil {
+			if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+				discard = true
+			}
+		}
+		if discard {
+			discardConn(conn) // which ends its transaction
+		}
+		conn.Close()
+	}()
+	if tx, err = conn.BeginTx(ctx, nil); err != nil {
+		tx = nil
+		return err
+	}
+	if err := fn(conn, tx); err != nil {
+		// The error that made us give up matters, not the rollback's.
+		return err
+	}
+	err = tx.Commit()
+	tx = nil
+	// A COMMIT that failed may leave the transaction open on the
+	// connection (SQLite, for a deferred constraint).
+	discard = err != nil
+	return err
 }
 
 // callerError carries an error of a caller's callback through inTx, so it

@@ -77,13 +77,52 @@ func (f *fixture) stored(t *testing.T, us []*eiam.User, want bool) {
 	}
 }
 
+// copier is implemented by stores that count the rows they write with a
+// bulk load (sqlstore.Dialect.CopyFrom).
+type copier interface{ CopiedRows() int64 }
+
+func copiedRows(s eiam.Store) int64 {
+	if c, ok := s.(copier); ok {
+		return c.CopiedRows()
+	}
+	return 0
+}
+
+// wantCopied checks that on PostgreSQL the rows of cs (users, claims, unit
+// memberships, audit records, events) were written with COPY, not INSERTs:
+// that the store's count of copied rows grew by that many since before.
+func wantCopied(t *testing.T, s eiam.Store, before int64, cs []*eiam.Commit) {
+	t.Helper()
+	if dialectName(s) != "postgres" {
+		return
+	}
+	var want int64
+	for _, c := range cs {
+		claims, units := map[eiam.Claim]bool{}, map[string]bool{}
+		for _, cl := range c.Claims {
+			claims[cl] = true
+		}
+		for _, ou := range append([]string{c.User.PrimaryOUID}, c.User.OUIDs...) {
+			if ou != "" {
+				units[ou] = true
+			}
+		}
+		want += 3 + int64(len(claims)+len(units)) // user, audit, event
+	}
+	if got := copiedRows(s) - before; got != want {
+		t.Errorf("%d rows written with COPY; want the batch's %d", got, want)
+	}
+}
+
 func testCreateUsers(t *testing.T, s eiam.Store) {
 	ctx := context.Background()
 	f := newFixture(t, s)
 	cs, us := f.bulkCommits(t, 0, 120)
+	before := copiedRows(s)
 	if err := s.CreateUsers(ctx, cs); err != nil {
 		t.Fatalf("CreateUsers: %v", err)
 	}
+	wantCopied(t, s, before, cs)
 	f.stored(t, us, true)
 	if err := s.CreateUsers(ctx, nil); err != nil {
 		t.Errorf("CreateUsers(none) = %v", err)
@@ -122,6 +161,7 @@ func testBulkWriter(t *testing.T, s eiam.Store) {
 	w := s.BulkWriter()
 	first, firstUsers := f.bulkCommits(t, 0, 50)
 	second, secondUsers := f.bulkCommits(t, 50, 100)
+	before := copiedRows(s)
 	for _, cs := range [][]*eiam.Commit{first, second} {
 		if err := w.CreateUsers(ctx, cs); err != nil {
 			t.Fatalf("CreateUsers: %v", err)
@@ -130,6 +170,7 @@ func testBulkWriter(t *testing.T, s eiam.Store) {
 	if err := w.Commit(); err != nil {
 		t.Fatalf("Commit: %v", err)
 	}
+	wantCopied(t, s, before, append(first, second...))
 	f.stored(t, append(firstUsers, secondUsers...), true)
 
 	// A conflicting batch is refused whole, with the error CreateUser
