@@ -242,11 +242,22 @@ func TestReplicasGroupCommit(t *testing.T) {
 	if want := users + replicas*goroutines*updates; all != want {
 		t.Errorf("%d events, want %d", all, want)
 	}
-	var batches, writes int64
+	var batches, writes, pipelined, locked int64
 	for _, s := range stores {
 		st := s.CommitStats()
 		batches += st.Batches
 		writes += st.Writes
+		pipelined += st.Pipelined
+		locked += st.LockedUpFront
 	}
-	t.Logf("%d writes in %d batches", writes, batches)
+	t.Logf("%d writes in %d batches; %d statements pipelined, %d rows locked up front", writes, batches, pipelined, locked)
+	// Each update's UPDATE and audit INSERT wait for the end of their
+	// batch and go in one round trip with the others'; batches of several
+	// users lock their rows in one statement.
+	if want := int64(2 * replicas * goroutines * updates); pipelined < want {
+		t.Errorf("%d statements pipelined; want at least %d (the UPDATE and audit INSERT of every update)", pipelined, want)
+	}
+	if locked == 0 {
+		t.Error("no batch locked its users' rows up front")
+	}
 }

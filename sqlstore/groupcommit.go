@@ -110,6 +110,10 @@ type committer struct {
 
 	batches atomic.Int64 // transactions committed
 	writes  atomic.Int64 // writes they committed
+	// pipelined counts the statements sent in pipelines
+	// (Dialect.Pipeline), lockedUpFront the user rows locked up front
+	// (Dialect.LockUsers), in batches that committed or not.
+	pipelined, lockedUpFront atomic.Int64
 }
 
 func newCommitter(s *Store) *committer {
@@ -512,6 +516,10 @@ type CommitStats struct {
 	// Prepared is how many statements of user writes run prepared
 	// (Dialect.PrepareStatements).
 	Prepared int
+	// Pipelined is how many statements went to the database in pipelines
+	// (Dialect.Pipeline), and LockedUpFront how many user rows batches
+	// locked up front (Dialect.LockUsers).
+	Pipelined, LockedUpFront int64
 }
 
 // CommitStats returns the group committer's counters.
@@ -519,5 +527,6 @@ func (s *Store) CommitStats() CommitStats {
 	s.gc.mu.Lock()
 	queued := len(s.gc.queue)
 	s.gc.mu.Unlock()
-	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued, Runners: s.gc.runners, Prepared: s.writeStmts.count()}
+	return CommitStats{Batches: s.gc.batches.Load(), Writes: s.gc.writes.Load(), Queued: queued, Runners: s.gc.runners, Prepared: s.writeStmts.count(),
+		Pipelined: s.gc.pipelined.Load(), LockedUpFront: s.gc.lockedUpFront.Load()}
 }

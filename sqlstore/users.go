@@ -253,6 +253,7 @@ func (s *Store) lockUsers(ctx context.Context, tx *sql.Tx, live []*pending) (map
 			return nil, fmt.Errorf("lock users: %w", err)
 		}
 	}
+	s.gc.lockedUpFront.Add(int64(len(locked)))
 	return locked, nil
 }
 

@@ -66,6 +66,9 @@ func (b *batchTx) flush(ctx context.Context) error {
 		stmts[i] = p.Statement
 	}
 	rows, err := b.s.d.Pipeline(ctx, b.conn, stmts)
+	if err == nil {
+		b.s.gc.pipelined.Add(int64(len(stmts)))
+	}
 	var pe *PipelineError
 	switch {
 	case errors.As(err, &pe) && pe.Index >= 0 && pe.Index < len(pipe):
