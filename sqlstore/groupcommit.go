@@ -296,37 +296,40 @@ func (c *committer) commit(batch []*pending) {
 // returns how many writes committed, or what made the whole transaction
 // fail, or *needsSavepoint.
 //
-// The transaction runs on a connection held for the whole batch, so that a
-// COMMIT that fails but leaves the transaction open (SQLite, for a
-// deferred constraint) never reaches the pool: the connection is
-// discarded.
+// The transaction runs on a connection held for the whole batch
+// (Store.tryConnTx), so that a COMMIT that fails but leaves the transaction
+// open (SQLite, for a deferred constraint) never reaches the pool: the
+// connection is discarded.
 func (c *committer) try(live []*pending, errs []error, careful []bool) (committed int, err error) {
-	d := &c.s.d
 	clear(errs)
 	// No caller's context: one caller leaving must not abort the others'
 	// transaction.
 	ctx := context.Background()
-	conn, err := c.s.write.Conn(ctx)
+	err = c.s.tryConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
+		var err error
+		if committed, err = c.runBatch(ctx, conn, tx, live, errs, careful); err == nil && committed == 0 {
+			// Roll back: a write alone that failed may have changed rows.
+			return errNothingToCommit
+		}
+		return err
+	})
 	if err != nil {
-		return 0, err
-	}
-	var tx *sql.Tx
-	discard := false // the connection must not be reused
-	defer func() {
-		if tx != nil {
-			if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-				discard = true
-			}
+		committed = 0
+		if errors.Is(err, errNothingToCommit) {
+			err = nil
 		}
-		if discard {
-			discardConn(conn) // which ends its transaction
-		}
-		conn.Close()
-	}()
-	if tx, err = conn.BeginTx(ctx, nil); err != nil {
-		tx = nil
-		return 0, fmt.Errorf("begin: %w", err)
 	}
+	return committed, err
+}
+
+// errNothingToCommit makes tryConnTx roll back a batch none of whose
+// writes is to commit.
+var errNothingToCommit = errors.New("nothing to commit")
+
+// runBatch runs the writes of try in tx, open on conn, and returns how many
+// of them are to commit.
+func (c *committer) runBatch(ctx context.Context, conn *sql.Conn, tx *sql.Tx, live []*pending, errs []error, careful []bool) (committed int, err error) {
+	d := &c.s.d
 	b := &batchTx{s: c.s, conn: conn, tx: tx}
 	if b.locked, err = c.s.lockUsers(ctx, tx, live); err != nil {
 		return 0, err
@@ -392,14 +395,6 @@ func (c *committer) try(live []*pending, errs []error, careful []bool) (committe
 	}
 	if err := b.flush(ctx); err != nil {
 		return 0, err
-	}
-	err = tx.Commit()
-	tx = nil
-	if err != nil {
-		// The transaction may still be open on the connection (SQLite
-		// keeps it open when a deferred constraint fails).
-		discard = true
-		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return committed, nil
 }

@@ -268,7 +268,7 @@ func (s *Store) tryConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.T
 	}()
 	if tx, err = conn.BeginTx(ctx, nil); err != nil {
 		tx = nil
-		return err
+		return fmt.Errorf("begin: %w", err)
 	}
 	if err := fn(conn, tx); err != nil {
 		// The error that made us give up matters, not the rollback's.
@@ -276,10 +276,13 @@ func (s *Store) tryConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.T
 	}
 	err = tx.Commit()
 	tx = nil
-	// A COMMIT that failed may leave the transaction open on the
-	// connection (SQLite, for a deferred constraint).
-	discard = err != nil
-	return err
+	if err != nil {
+		// A COMMIT that failed may leave the transaction open on the
+		// connection (SQLite, for a deferred constraint).
+		discard = true
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // callerError carries an error of a caller's callback through inTx, so it
