@@ -40,7 +40,8 @@ type epochRead struct {
 // NewEpoch returns an Epoch reading from store.
 func NewEpoch(store eiam.EpochStore) *Epoch { return &Epoch{store: store} }
 
-// Read returns the security epoch as of some moment after the call began.
+// Read returns the security epoch as of some moment after the call began,
+// or, for a request (see Request), after the request began.
 func (e *Epoch) Read(ctx context.Context) (int64, error) {
 	req := requestOf(ctx)
 	e.mu.Lock()

@@ -139,10 +139,14 @@ func (l advisoryLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
 }
 
 // pipeline sends stmts to the server in one batch (pgx's pipeline mode) on
-// the transaction open on conn, and reads their results in order.
+// the transaction open on conn, and reads their results in order. Only an
+// error of the server names the statement that failed: pgx returns an error
+// raised before anything ran (encoding an argument, preparing) from every
+// statement, so it fails the batch as a whole.
 func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
 	rows := make([]int64, 0, len(stmts))
-	err := conn.Raw(func(driverConn any) error {
+	err := conn.Raw(func(driverConn any) (err error) {
+		defer recoverInRaw(&err)
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("pipeline: connection of type %T, not pgx's", driverConn)
@@ -156,7 +160,11 @@ func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 			tag, err := res.Exec()
 			if err != nil {
 				_ = res.Close()
-				return &sqlstore.PipelineError{Index: i, Err: err}
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) {
+					return &sqlstore.PipelineError{Index: i, Err: err}
+				}
+				return fmt.Errorf("pipeline: %w", err)
 			}
 			rows = append(rows, tag.RowsAffected())
 		}
@@ -165,12 +173,23 @@ func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 	return rows, err
 }
 
+// recoverInRaw turns a panic inside a sql.Conn.Raw callback into its error.
+// Raw would otherwise take the connection for bad and close it, which waits
+// for the transaction open on it to end: for ever, since that transaction's
+// owner is the goroutine that panicked.
+func recoverInRaw(err *error) {
+	if v := recover(); v != nil {
+		*err = fmt.Errorf("panic in the driver: %v", v)
+	}
+}
+
 // copyFrom writes rows into table with COPY FROM STDIN in the binary format
 // (pgx's CopyFrom) on the transaction open on conn. The values are those
 // the store passes to INSERTs (strings, int64, bools), whose binary
 // encodings pgx has for the TEXT, BIGINT and BOOLEAN columns they go to.
 func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
-	return conn.Raw(func(driverConn any) error {
+	return conn.Raw(func(driverConn any) (err error) {
+		defer recoverInRaw(&err)
 		c, ok := driverConn.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("copy: connection of type %T, not pgx's", driverConn)

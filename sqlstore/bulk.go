@@ -126,8 +126,8 @@ func (s *Store) createUsers(ctx context.Context, conn *sql.Conn, tx *sql.Tx, stm
 }
 
 // writeRows writes rows into table, each holding the values of columns (a
-// list as in SQL) in their order: with Dialect.CopyFrom on conn, whose
-// transaction tx is, when the dialect has it, else with insertRows.
+// list as in SQL) in their order, in tx: with Dialect.CopyFrom where the
+// dialect has it (on conn, which tx is open on), else with insertRows.
 func (s *Store) writeRows(ctx context.Context, conn *sql.Conn, tx *sql.Tx, stmts map[string]*sql.Stmt, table, columns string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil

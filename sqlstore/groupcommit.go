@@ -79,8 +79,9 @@ type pending struct {
 }
 
 // committer implements group commit. User writes queue; a runner takes
-// every write queued (at most maxBatch), runs each in a savepoint of one
-// transaction, commits once, and only then answers each of them. While a
+// every write queued (at most maxBatch), runs them in one transaction
+// (each in a savepoint only where it needs one: see inSavepoint), commits
+// once, and only then answers each of them. While a
 // batch commits (and waits for its sync) the next one queues, so the batch
 // size follows the load with no timer: a write alone commits at once;
 // under load, many writes share one sync. A write that finds a runner free
@@ -218,7 +219,8 @@ func (c *committer) run() {
 
 // commit runs one batch and answers each of its writes. A write that fails
 // on its own (apply's error, a claim taken, a version that does not
-// follow, a panic) is rolled back to its savepoint and the others go on.
+// follow, a panic) fails with nothing of it written (see inSavepoint) and
+// the others go on.
 // When the transaction fails as a whole (the COMMIT, a lost connection),
 // no write is acknowledged; when it failed only because of concurrency
 // (deadlock, serialization), the whole batch runs again.
@@ -364,7 +366,6 @@ func (c *committer) runBatch(ctx context.Context, conn *sql.Conn, tx *sql.Tx, li
 			open = true
 		}
 		wt := &writeTx{batchTx: b, index: i, pipelined: d.Pipeline != nil && !careful[i] && savepoint == ""}
-		mark := len(b.pipe)
 		werr, fatal := inSavepoint(wt, p, i, savepoint, len(live) == 1, c.s.retryable)
 		if fatal != nil {
 			return 0, fatal
@@ -372,8 +373,10 @@ func (c *committer) runBatch(ctx context.Context, conn *sql.Conn, tx *sql.Tx, li
 		if errs[i] = werr; werr == nil {
 			events = append(events, wt.events...)
 			committed++
-		} else if wt.piped {
-			b.pipe = b.pipe[:mark] // a write that failed before they ran
+		} else if wt.waiting {
+			// A write that failed before its statements ran: drop them
+			// (a flush may have sent others' since it began).
+			b.pipe = slices.DeleteFunc(b.pipe, func(p piped) bool { return p.owner == i })
 		}
 	}
 	if committed == 0 {
@@ -382,7 +385,9 @@ func (c *committer) runBatch(ctx context.Context, conn *sql.Conn, tx *sql.Tx, li
 	// The batch's writes hold their row locks until the COMMIT; other
 	// batches run their statements meanwhile.
 	end := &writeTx{batchTx: b, index: -1, pipelined: d.Pipeline != nil}
-	if d.OrderOutbox != "" {
+	// Only a batch with outbox rows needs their order (nonce claims have
+	// none).
+	if d.OrderOutbox != "" && len(events) > 0 {
 		if err := end.execLater(ctx, nil, d.OrderOutbox); err != nil {
 			return 0, fmt.Errorf("outbox order: %w", err)
 		}

@@ -204,7 +204,7 @@ func (s *Store) DeleteUser(ctx context.Context, instanceID, userID string, apply
 // the dialect needs that, unless its batch locked it already.
 func (s *Store) lockUser(ctx context.Context, tx querier, instanceID, userID string) (*eiam.User, error) {
 	if wt, ok := tx.(*writeTx); ok {
-		if u := wt.takeLocked(userKey{instanceID, userID}); u != nil {
+		if u := wt.lockedUpFront(userKey{instanceID, userID}); u != nil {
 			return u, nil
 		}
 	}
@@ -221,8 +221,9 @@ func (s *Store) lockUser(ctx context.Context, tx querier, instanceID, userID str
 // (Dialect.LockUsers), and returns them for lockUser: one round trip for
 // the batch instead of one for each write. live is in userKey order, as is
 // the order in which the statement locks the rows, so batches still lock
-// rows in one global order. A user the statement does not find is looked
-// for again, and reported missing, by its write.
+// rows in one global order, and before the batch inserts anything. A user
+// the statement does not find is looked for again, and reported missing,
+// by its write.
 func (s *Store) lockUsers(ctx context.Context, tx *sql.Tx, live []*pending) (map[userKey]*lockedUser, error) {
 	if s.d.LockUsers == "" {
 		return nil, nil
@@ -233,8 +234,11 @@ func (s *Store) lockUsers(ctx context.Context, tx *sql.Tx, live []*pending) (map
 			keys = append(keys, p.key)
 		}
 	}
-	if len(keys) < 2 {
-		return nil, nil // a write alone locks its row as cheaply
+	// Even one row: a batch takes all its row locks before any insert
+	// (new users, claims), so that two batches cannot each hold a row the
+	// other wants while waiting on an insert of the other's.
+	if len(keys) == 0 {
+		return nil, nil
 	}
 	locked := make(map[userKey]*lockedUser, len(keys))
 	q := s.q(`SELECT ` + userReadColumns + ` FROM users u WHERE u.instance_id = ? AND u.id = ANY(?)` + s.d.LockUsers)

@@ -118,8 +118,8 @@ type writeTx struct {
 	// failed: either way, a failure of the write can no longer be undone
 	// without a savepoint (see inSavepoint).
 	changed, failed bool
-	// piped: statements of the write wait in the pipeline.
-	piped bool
+	// waiting: statements of the write wait in the pipeline.
+	waiting bool
 }
 
 // lockedUser is a user row a batch locked up front, until one of its
@@ -146,9 +146,11 @@ func (w *writeTx) ExecContext(ctx context.Context, query string, args ...any) (s
 	return res, err
 }
 
-// QueryRowContext runs a query of one row as ExecContext does. A failed
-// pipeline (which ends the transaction) makes the query fail too; the
-// batch sees its error in batchTx.err.
+// QueryRowContext runs a query of one row, after the statements waiting
+// in the pipeline. It is for reads: unlike ExecContext it cannot tell
+// whether the statement changed or failed anything, which inSavepoint
+// relies on. A failed pipeline (which ends the transaction) makes the
+// query fail too; the batch sees its error in batchTx.err.
 func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	_ = w.flushPipe(ctx)
 	if st := w.s.writeStmts.lookup(query); st != nil {
@@ -160,8 +162,8 @@ func (w *writeTx) QueryRowContext(ctx context.Context, query string, args ...any
 // flushPipe runs the statements waiting in the pipeline before one that
 // runs at once.
 func (w *writeTx) flushPipe(ctx context.Context) error {
-	if w.piped {
-		w.piped, w.changed = false, true
+	if w.waiting {
+		w.waiting, w.changed = false, true
 	}
 	return w.flush(ctx)
 }
@@ -183,7 +185,7 @@ func (w *writeTx) exec(ctx context.Context, query string, args ...any) (sql.Resu
 func (w *writeTx) execLater(ctx context.Context, check func(rows int64) error, query string, args ...any) error {
 	if w.pipelined {
 		w.pipe = append(w.pipe, piped{Statement: Statement{query, args}, owner: w.index, check: check})
-		w.piped = true
+		w.waiting = true
 		return nil
 	}
 	res, err := w.ExecContext(ctx, query, args...)
@@ -197,10 +199,10 @@ func (w *writeTx) execLater(ctx context.Context, check func(rows int64) error, q
 	return check(n)
 }
 
-// takeLocked returns the row of user key if the batch locked it up front
+// lockedUpFront returns the row of user key if the batch locked it up front
 // and no write of the batch took it yet: a write before this one may have
 // changed the user since.
-func (w *writeTx) takeLocked(key userKey) *eiam.User {
+func (w *writeTx) lockedUpFront(key userKey) *eiam.User {
 	l := w.locked[key]
 	if l == nil || l.taken {
 		return nil
