@@ -85,6 +85,7 @@ func Dialect() sqlstore.Dialect {
 		Batches:           batches,
 		Pipeline:          pipeline,
 		CopyFrom:          copyFrom,
+		AfterBulk:         `ANALYZE users, user_claims, user_ous, audit_log, outbox`,
 		OrderOutbox:       `SELECT pg_advisory_xact_lock('outbox'::regclass::oid::bigint)`,
 		IsUniqueViolation: func(err error) bool { return code(err) == uniqueViolation },
 		IsRetryable: func(err error) bool {

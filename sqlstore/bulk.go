@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/internal/parallel"
@@ -246,9 +247,14 @@ type bulkWriter struct {
 	tx   *sql.Tx
 	// stmts are the statements prepared in tx (closed with it).
 	stmts map[string]*sql.Stmt
+	// wrote: users were written (Dialect.AfterBulk is due).
+	wrote bool
 }
 
 func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
+	if len(cs) > 0 {
+		b.wrote = true
+	}
 	if !b.s.d.BulkTransaction {
 		return b.s.CreateUsers(ctx, cs)
 	}
@@ -325,18 +331,28 @@ func (b *bulkWriter) begin(ctx context.Context) (err error) {
 }
 
 func (b *bulkWriter) Commit() error {
-	if b.tx == nil {
-		return nil
+	if b.tx != nil {
+		err := b.tx.Commit()
+		b.tx = nil
+		if err != nil {
+			// The transaction may still be open on the connection (SQLite
+			// keeps it open when a deferred constraint fails), where
+			// resetting the settings would do nothing: the connection goes.
+			return errors.Join(err, b.discard())
+		}
+		if err := b.end(); err != nil {
+			return err
+		}
 	}
-	err := b.tx.Commit()
-	b.tx = nil
-	if err != nil {
-		// The transaction may still be open on the connection (SQLite
-		// keeps it open when a deferred constraint fails), where resetting
-		// the settings would do nothing: the connection goes.
-		return errors.Join(err, b.discard())
+	if b.wrote && b.s.d.AfterBulk != "" {
+		b.wrote = false
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		if _, err := b.s.write.ExecContext(ctx, b.s.d.AfterBulk); err != nil {
+			return fmt.Errorf("after the import: %w", err)
+		}
 	}
-	return b.end()
+	return nil
 }
 
 func (b *bulkWriter) Rollback() error {

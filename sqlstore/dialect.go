@@ -108,6 +108,12 @@ type Dialect struct {
 	// CreateUsers writes multi-row INSERTs, which cost SQLite, a library in
 	// the same process, no round trips.
 	CopyFrom func(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error
+	// AfterBulk, when set, runs once a BulkWriter that wrote users
+	// commits: PostgreSQL's ANALYZE of the user tables, so that the
+	// planner knows how many rows it holds at once rather than when
+	// autovacuum next looks (a table of a million users it still took for
+	// a few rows chose an index of display names to find users by id).
+	AfterBulk string
 	// BulkInsert is the verb of the multi-row inserts of CreateUsers,
 	// which roll the transaction back when one fails: "INSERT OR
 	// ROLLBACK" spares SQLite the statement journal that lets a failed

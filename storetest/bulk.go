@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 
@@ -172,6 +173,16 @@ func testBulkWriter(t *testing.T, s eiam.Store) {
 	}
 	wantCopied(t, s, before, append(first, second...))
 	f.stored(t, append(firstUsers, secondUsers...), true)
+	if db, ok := s.(interface{ DB() *sql.DB }); ok && dialectName(s) == "postgres" {
+		// The planner was told how many users there are now
+		// (Dialect.AfterBulk), not when autovacuum next looks.
+		var n float64
+		if err := db.DB().QueryRowContext(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'users'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		} else if n < 100 {
+			t.Errorf("after the bulk writer committed, PostgreSQL's estimate of the users is %v; want at least the 100 written", n)
+		}
+	}
 
 	// A conflicting batch is refused whole, with the error CreateUser
 	// would give; the writer goes on.
