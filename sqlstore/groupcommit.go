@@ -366,7 +366,7 @@ func (c *committer) runBatch(ctx context.Context, conn *sql.Conn, tx *sql.Tx, li
 			open = true
 		}
 		wt := &writeTx{batchTx: b, index: i, pipelined: d.Pipeline != nil && !careful[i] && savepoint == ""}
-		werr, fatal := inSavepoint(wt, p, i, savepoint, len(live) == 1, c.s.retryable)
+		werr, fatal := inSavepoint(wt, p, savepoint, len(live) == 1, c.s.retryable)
 		if fatal != nil {
 			return 0, fatal
 		}
@@ -387,12 +387,12 @@ func (c *committer) runBatch(ctx context.Context, conn *sql.Conn, tx *sql.Tx, li
 	end := &writeTx{batchTx: b, index: -1, pipelined: d.Pipeline != nil}
 	// Only a batch with outbox rows needs their order (nonce claims have
 	// none).
-	if d.OrderOutbox != "" && len(events) > 0 {
-		if err := end.execLater(ctx, nil, d.OrderOutbox); err != nil {
-			return 0, fmt.Errorf("outbox order: %w", err)
-		}
-	}
 	if len(events) > 0 {
+		if d.OrderOutbox != "" {
+			if err := end.execLater(ctx, nil, d.OrderOutbox); err != nil {
+				return 0, fmt.Errorf("outbox order: %w", err)
+			}
+		}
 		q, args := c.s.eventsStatement(events)
 		if err := end.execLater(ctx, nil, q, args...); err != nil {
 			return 0, fmt.Errorf("outbox: %w", err)
@@ -428,7 +428,7 @@ func (e *needsSavepoint) Error() string {
 // failed statement); else the batch must run again with a savepoint for it.
 // A write alone in its batch (alone) fails on its own whatever happened:
 // the transaction ends with it.
-func inSavepoint(wt *writeTx, p *pending, i int, savepoint string, alone bool, retryable func(error) bool) (err, fatal error) {
+func inSavepoint(wt *writeTx, p *pending, savepoint string, alone bool, retryable func(error) bool) (err, fatal error) {
 	ctx := context.WithoutCancel(p.ctx)
 	if savepoint != "" {
 		// The statements of earlier writes left for the pipeline run
@@ -463,7 +463,7 @@ func inSavepoint(wt *writeTx, p *pending, i int, savepoint string, alone bool, r
 	case !wt.changed && !wt.failed && refused(err):
 		return err, nil
 	}
-	return nil, &needsSavepoint{i: i, err: err}
+	return nil, &needsSavepoint{i: wt.index, err: err}
 }
 
 // refused reports whether err is a write refusing to go on — the directory

@@ -72,17 +72,12 @@ func (b *batchTx) flush(ctx context.Context) error {
 	var pe *PipelineError
 	switch {
 	case errors.As(err, &pe) && pe.Index >= 0 && pe.Index < len(pipe):
-		if p := pipe[pe.Index]; p.owner >= 0 && !b.s.retryable(err) {
-			b.err = &needsSavepoint{i: p.owner, err: err}
-		} else {
-			b.err = err
-		}
+		return b.blame(pipe[pe.Index], err)
 	case err != nil:
 		b.err = err
+		return err
 	case len(rows) != len(pipe):
 		b.err = fmt.Errorf("pipeline: %d results for %d statements", len(rows), len(pipe))
-	}
-	if b.err != nil {
 		return b.err
 	}
 	for i, p := range pipe {
@@ -90,14 +85,22 @@ func (b *batchTx) flush(ctx context.Context) error {
 			continue
 		}
 		if err := p.check(rows[i]); err != nil {
-			b.err = &needsSavepoint{i: p.owner, err: err}
-			if p.owner < 0 {
-				b.err = err
-			}
-			return b.err
+			return b.blame(p, err)
 		}
 	}
 	return nil
+}
+
+// blame ends the batch with err, the failure of p: a write's own makes the
+// batch run again with a savepoint for that write; a deadlock, or a failure
+// of the batch's own statement, fails the batch as it is.
+func (b *batchTx) blame(p piped, err error) error {
+	if p.owner >= 0 && !b.s.retryable(err) {
+		b.err = &needsSavepoint{i: p.owner, err: err}
+	} else {
+		b.err = err
+	}
+	return b.err
 }
 
 // writeTx is the transaction a user write runs in, and what the write
