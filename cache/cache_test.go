@@ -60,9 +60,7 @@ func TestStoreSeesEveryChangeOfAnotherReplica(t *testing.T) {
 	storetest.EachPair(t, func(t *testing.T, a, b eiam.Store) {
 		ctx := context.Background()
 		const inst = "idaas_cache"
-		if _, err := b.PutInstance(ctx, &eiam.Instance{ID: inst, Name: "Cache"}); err != nil {
-			t.Fatal(err)
-		}
+		putInstance(t, b, inst)
 		app := &eiam.Application{InstanceID: inst, ID: "app_cache", Name: "Cache", ClientID: "client_cache", Scopes: []string{"openid"}}
 		key := &eiam.AccessKey{ID: "LTAIcache", Secret: "secret", Actions: []string{"eiam:*"}, Instances: []string{"*"}}
 		field := &eiam.FieldDefinition{InstanceID: inst, ID: "ufd_team", Name: "team", DataType: eiam.TypeString,
@@ -180,6 +178,14 @@ func mapsEqual(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// putInstance creates instance id through s.
+func putInstance(t *testing.T, s eiam.Store, id string) {
+	t.Helper()
+	if _, err := s.PutInstance(context.Background(), &eiam.Instance{ID: id, Name: id}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func createUser(t *testing.T, s eiam.Store, inst, id, username string) *eiam.User {

@@ -19,9 +19,7 @@ func TestEpochNeverAnswersFromBeforeTheCall(t *testing.T) {
 	storetest.EachPair(t, func(t *testing.T, a, b eiam.Store) {
 		ctx := context.Background()
 		const inst = "idaas_epoch"
-		if _, err := b.PutInstance(ctx, &eiam.Instance{ID: inst, Name: "Epoch"}); err != nil {
-			t.Fatal(err)
-		}
+		putInstance(t, b, inst)
 		counting := storetest.NewCounting(a)
 		e := cache.NewEpoch(counting)
 		var reads atomic.Int64

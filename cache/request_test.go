@@ -20,9 +20,7 @@ func TestRequestSharesEpochReads(t *testing.T) {
 	storetest.EachPair(t, func(t *testing.T, a, b eiam.Store) {
 		ctx := context.Background()
 		const inst = "idaas_request"
-		if _, err := b.PutInstance(ctx, &eiam.Instance{ID: inst, Name: "Request"}); err != nil {
-			t.Fatal(err)
-		}
+		putInstance(t, b, inst)
 		counting := storetest.NewCounting(a)
 		e := cache.NewEpoch(counting)
 
@@ -69,9 +67,7 @@ func TestRequestReadsWhatItWrote(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s eiam.Store) {
 		ctx := context.Background()
 		const inst = "idaas_wrote"
-		if _, err := s.PutInstance(ctx, &eiam.Instance{ID: inst, Name: "Wrote"}); err != nil {
-			t.Fatal(err)
-		}
+		putInstance(t, s, inst)
 		c := cache.New(s)
 		req := cache.Request(ctx)
 		if defs, err := c.ListFields(req, inst); err != nil || len(defs) != 0 {

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/eiam/eiam"
 	"github.com/eiam/eiam/sqlite"
-	"github.com/eiam/eiam/storetest"
 )
 
 // TestWALStartsOverUnderSteadyWrites checks that the WAL stays short while
@@ -21,12 +19,7 @@ import (
 func TestWALStartsOverUnderSteadyWrites(t *testing.T) {
 	defer sqlite.SetRestartFrames(64)() // 256 KiB
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "wal.db")
-	s, err := sqlite.Open(ctx, path, storetest.NewKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t, "wal.db")
 	inst, newUser := newInstance(t, s, "idaas_wal")
 	const writers = 8
 	for w := range writers {

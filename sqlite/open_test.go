@@ -127,6 +127,19 @@ func TestTwoProcessesShareAFile(t *testing.T) {
 
 // newInstance stores an instance for a test and returns it with a maker of
 // commits that create a user of it.
+// openTemp opens a new store in a file named name of a temporary directory,
+// closed when the test ends, and returns it with the file's path.
+func openTemp(t *testing.T, name string) (*sqlstore.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	s, err := sqlite.Open(context.Background(), path, storetest.NewKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
 func newInstance(t *testing.T, s *sqlstore.Store, id string) (*eiam.Instance, func(userID, username string) *eiam.Commit) {
 	t.Helper()
 	inst := &eiam.Instance{ID: id, Name: id}
@@ -231,12 +244,7 @@ func TestUserWritesArePrepared(t *testing.T) {
 // writes.
 func TestCheckpointsInTheBackground(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ckpt.db")
-	s, err := sqlite.Open(ctx, path, storetest.NewKey(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t, "ckpt.db")
 	size := func() int64 {
 		fi, err := os.Stat(path)
 		if err != nil {
