@@ -24,6 +24,7 @@ The schema is migrated first.
 func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlagSet("import", importUsage, stderr)
 	c := f.common(true)
+	debug := f.str("debug-addr", "EIAM_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this HOST:PORT while the import runs, a listener of its own; keep it private (default off)")
 	if err := f.parse(args, getenv); err != nil {
 		return err
 	}
@@ -38,6 +39,13 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	log, err := c.logger(stderr)
 	if err != nil {
 		return err
+	}
+	if debug.value != "" {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if err := serveDebug(ctx, debug.value, log); err != nil {
+			return err
+		}
 	}
 	key, err := loadMasterKey(c, db, log)
 	if err != nil {
