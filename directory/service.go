@@ -39,6 +39,9 @@ type Options struct {
 	Index     Indexer
 	// Policy is the password policy; DefaultPolicy when zero.
 	Policy PasswordPolicy
+	// Phones, when set, remembers which phone numbers are valid; an
+	// import, which checks every user and then writes them, sets it.
+	Phones *PhoneMemo
 }
 
 // Service is the directory's one update path.
@@ -48,6 +51,7 @@ type Service struct {
 	passwords PasswordHasher
 	index     Indexer
 	policy    PasswordPolicy
+	phones    *PhoneMemo
 }
 
 var _ interface {
@@ -56,7 +60,8 @@ var _ interface {
 
 // New returns a Service over store.
 func New(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Clock, passwords: opts.Passwords, index: opts.Index, policy: opts.Policy}
+	s := &Service{store: store, now: opts.Clock, passwords: opts.Passwords, index: opts.Index, policy: opts.Policy,
+		phones: opts.Phones}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -499,7 +504,7 @@ func (s *Service) plan(cur *eiam.User, c *eiam.ProfileChange, defs map[string]*e
 		switch {
 		case region == "":
 			add(eiam.Errorf(eiam.ErrMissing, string(eiam.AttrPhoneRegion), "required_with", "attr", "phone_number"))
-		case !validPhone(region, next.Attrs[eiam.AttrPhoneNumber]) && !hasErr(errs, eiam.AttrPhoneNumber, eiam.AttrPhoneRegion):
+		case !s.phones.validPhone(region, next.Attrs[eiam.AttrPhoneNumber]) && !hasErr(errs, eiam.AttrPhoneNumber, eiam.AttrPhoneRegion):
 			add(eiam.Errorf(eiam.ErrInvalid, string(eiam.AttrPhoneNumber), "invalid_phone", "region", region))
 		}
 	}

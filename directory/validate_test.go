@@ -73,21 +73,51 @@ func TestValidateAttr(t *testing.T) {
 	}
 }
 
+var phoneCases = []struct {
+	region, number string
+	ok             bool
+}{
+	{"86", "13800138000", true},
+	{"86", "10000000000", false}, // no Chinese mobile range starts with 10
+	{"1", "2025550123", true},
+	{"1", "0005550123", false},
+	{"44", "7911123456", true},
+	{"86", "1380013800", false},  // one digit short
+	{"86", "013800138000", true}, // with the national prefix, which parsing strips
+}
+
 func TestValidPhoneUsesNumberingPlan(t *testing.T) {
-	for _, tc := range []struct {
-		region, number string
-		ok             bool
-	}{
-		{"86", "13800138000", true},
-		{"86", "10000000000", false}, // no Chinese mobile range starts with 10
-		{"1", "2025550123", true},
-		{"1", "0005550123", false},
-		{"44", "7911123456", true},
-		{"86", "1380013800", false}, // one digit short
-	} {
+	for _, tc := range phoneCases {
 		if got := validPhone(tc.region, tc.number); got != tc.ok {
 			t.Errorf("validPhone(+%s %s) = %v, want %v", tc.region, tc.number, got, tc.ok)
 		}
+	}
+}
+
+func TestPhoneMemoAnswersAsTheRule(t *testing.T) {
+	memo := NewPhoneMemo(len(phoneCases) - 1)
+	for round := range 2 {
+		for _, tc := range phoneCases {
+			if got := memo.validPhone(tc.region, tc.number); got != tc.ok {
+				t.Errorf("round %d: memo says +%s %s valid=%v, want %v", round, tc.region, tc.number, got, tc.ok)
+			}
+		}
+	}
+	if len(memo.valid) != len(phoneCases)-1 {
+		t.Errorf("memo holds %d numbers, want its limit %d", len(memo.valid), len(phoneCases)-1)
+	}
+	// A leading zero is part of the number: the two must not share a key.
+	a, _ := keyOf("86", "13800138000")
+	b, _ := keyOf("86", "013800138000")
+	if a == b {
+		t.Error("keyOf drops leading zeros")
+	}
+	if _, ok := keyOf("86", "138-0013-8000"); ok {
+		t.Error("a number with punctuation got a key; it must be validated every time")
+	}
+	var none *PhoneMemo
+	if !none.validPhone("86", "13800138000") || none.validPhone("86", "10000000000") {
+		t.Error("a nil memo must validate every number")
 	}
 }
 
