@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,49 +113,114 @@ func (im *Importer) apply(ctx context.Context, p *plan, r io.ReadSeeker, rep *Re
 	return nil
 }
 
-// writer runs writes one after the other on a goroutine of its own, so
-// that the next batch is prepared meanwhile. New users go through bulk,
-// which may keep them in one transaction until Commit; every other write
-// commits it first (it would wait for it otherwise). After a write fails,
-// the others are dropped and the error is returned by the next send or
-// close.
+// writer runs writes on goroutines of its own, so that the next batch is
+// prepared meanwhile. New users go through bulk, which may keep them in one
+// transaction until Commit; every other write commits it first (it would
+// wait for it otherwise). After a write fails, the others are dropped and
+// the error is returned by the next send or close.
+//
+// Writes of new users only may run side by side, up to concurrency at once,
+// when bulk commits each batch on its own (concurrentBulk): a PostgreSQL
+// server spent the write phase of an import in one backend, at most one
+// core, while eiam waited for it. A write that is not one of those runs
+// alone, once every write before it has finished.
 type writer struct {
-	bulk   eiam.BulkWriter
-	writes chan func() error
-	done   chan struct{}
-	err    error
-	failed atomic.Bool
+	bulk        eiam.BulkWriter
+	concurrency int
+	writes      chan queuedWrite
+	done        chan struct{}
+	failed      atomic.Bool
+
+	mu  sync.Mutex // guards err and what writes count (account)
+	err error
 }
 
+type queuedWrite struct {
+	run func() error
+	// alone: the write must not overlap another.
+	alone bool
+}
+
+// concurrentBulk is a BulkWriter that may write batches side by side: each
+// of its CreateUsers calls is a transaction of its own on a connection of
+// its own (sqlstore on PostgreSQL).
+type concurrentBulk interface {
+	Concurrent() bool
+}
+
+// concurrentBatches is how many batches of new users a concurrent bulk
+// writer writes at once: enough to keep the database busy while one batch
+// commits and the next is sent.
+const concurrentBatches = 2
+
 func newWriter(bulk eiam.BulkWriter) *writer {
-	w := &writer{bulk: bulk, writes: make(chan func() error, 1), done: make(chan struct{})}
-	go func() {
-		defer close(w.done)
-		for write := range w.writes {
-			if w.err != nil {
-				continue
-			}
-			if w.err = write(); w.err != nil {
-				w.failed.Store(true)
-			}
-		}
-		if w.err == nil {
-			if err := w.bulk.Commit(); err != nil {
-				w.err = fmt.Errorf("commit new users: %w", err)
-			}
-		} else {
-			_ = w.bulk.Rollback()
-		}
-	}()
+	w := &writer{bulk: bulk, concurrency: 1, writes: make(chan queuedWrite, 1), done: make(chan struct{})}
+	if cb, ok := bulk.(concurrentBulk); ok && cb.Concurrent() {
+		w.concurrency = concurrentBatches
+	}
+	go w.loop()
 	return w
 }
 
-// send queues a write; it returns errWriteFailed once one has failed.
-func (w *writer) send(write func() error) error {
+func (w *writer) loop() {
+	defer close(w.done)
+	var running sync.WaitGroup
+	slots := make(chan struct{}, w.concurrency)
+	run := func(write func() error) {
+		if err := write(); err != nil {
+			w.fail(err)
+		}
+	}
+	for write := range w.writes {
+		if w.failed.Load() {
+			continue
+		}
+		if write.alone || w.concurrency == 1 {
+			running.Wait()
+			run(write.run)
+			continue
+		}
+		slots <- struct{}{}
+		running.Add(1)
+		go func() {
+			defer func() { <-slots; running.Done() }()
+			run(write.run)
+		}()
+	}
+	running.Wait()
+	if !w.failed.Load() {
+		if err := w.bulk.Commit(); err != nil {
+			w.fail(fmt.Errorf("commit new users: %w", err))
+		}
+	} else {
+		_ = w.bulk.Rollback()
+	}
+}
+
+// fail records the first error of a write.
+func (w *writer) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.failed.Store(true)
+}
+
+// account runs fn, which counts what a write did, apart from every other.
+func (w *writer) account(fn func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fn()
+}
+
+// send queues a write (alone: one that must not overlap another); it
+// returns errWriteFailed once one has failed.
+func (w *writer) send(alone bool, write func() error) error {
 	if w.failed.Load() {
 		return errWriteFailed
 	}
-	w.writes <- write
+	w.writes <- queuedWrite{run: write, alone: alone}
 	return nil
 }
 
@@ -166,6 +232,8 @@ var errWriteFailed = errors.New("a write failed")
 func (w *writer) close() error {
 	close(w.writes)
 	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	return w.err
 }
 
@@ -220,15 +288,19 @@ func (ua *userApplier) batch(ctx context.Context, batch []rawUser, w *writer) er
 			return fmt.Errorf("%s: create users: %w", creates[0].path, err)
 		}
 	}
-	return w.send(func() error {
+	// Only a batch of new users may be written beside another: an update
+	// reads what is stored, which a batch still being written may change.
+	return w.send(len(updates) > 0, func() error {
 		if prepared != nil {
 			if _, err := prepared.Write(ctx, w.bulk); err != nil {
 				return fmt.Errorf("%s to %s: create users: %w", creates[0].path, creates[len(creates)-1].path, err)
 			}
-			ua.rep.Users.Created += len(creates)
 		}
-		ua.rep.Users.Unchanged += unchanged
-		ua.prog.add(len(creates) + unchanged)
+		w.account(func() {
+			ua.rep.Users.Created += len(creates)
+			ua.rep.Users.Unchanged += unchanged
+			ua.prog.add(len(creates) + unchanged)
+		})
 		if len(updates) == 0 {
 			return nil
 		}

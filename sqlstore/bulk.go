@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/eiam/eiam"
@@ -248,12 +249,17 @@ type bulkWriter struct {
 	// stmts are the statements prepared in tx (closed with it).
 	stmts map[string]*sql.Stmt
 	// wrote: users were written (Dialect.AfterBulk is due).
-	wrote bool
+	wrote atomic.Bool
 }
+
+// Concurrent reports whether CreateUsers may be called from several
+// goroutines at once: without Dialect.BulkTransaction each call is a
+// transaction of its own, on a connection of its own.
+func (b *bulkWriter) Concurrent() bool { return !b.s.d.BulkTransaction }
 
 func (b *bulkWriter) CreateUsers(ctx context.Context, cs []*eiam.Commit) error {
 	if len(cs) > 0 {
-		b.wrote = true
+		b.wrote.Store(true)
 	}
 	if !b.s.d.BulkTransaction {
 		return b.s.CreateUsers(ctx, cs)
@@ -344,8 +350,7 @@ func (b *bulkWriter) Commit() error {
 			return err
 		}
 	}
-	if b.wrote && b.s.d.AfterBulk != "" {
-		b.wrote = false
+	if b.s.d.AfterBulk != "" && b.wrote.Swap(false) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		if _, err := b.s.write.ExecContext(ctx, b.s.d.AfterBulk); err != nil {
