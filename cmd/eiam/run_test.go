@@ -223,9 +223,13 @@ func TestImportTwice(t *testing.T) {
 		}
 		events := countEvents(t, s)
 
-		out, errOut, err = runCmd(t, args...)
+		// The second one with the profiler, which an import serves too.
+		out, errOut, err = runCmd(t, append([]string{"import", "--debug-addr", "127.0.0.1:0"}, args[1:]...)...)
 		if err != nil {
 			t.Fatalf("second import: %v\n%s", err, errOut)
+		}
+		if !strings.Contains(errOut, "profiler listening") {
+			t.Errorf("import --debug-addr did not start the profiler:\n%s", errOut)
 		}
 		if !strings.Contains(out, "no changes: everything in "+quickstartFile+" is already applied") {
 			t.Errorf("second import output:\n%s", out)
