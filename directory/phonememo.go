@@ -30,7 +30,10 @@ type phoneKey struct {
 // keyOf returns the key of a number, false for one that does not fit one
 // (it is then validated every time).
 func keyOf(region, number string) (phoneKey, bool) {
-	if len(region) == 0 || len(region) > 3 || len(number) == 0 || len(number) > 19 || !allDigits(region) || !allDigits(number) {
+	// A region with a leading zero ("086") is not a country calling code
+	// and would share the key of the one without ("86").
+	if len(region) == 0 || len(region) > 3 || region[0] == '0' || len(number) == 0 || len(number) > 19 ||
+		!allDigits(region) || !allDigits(number) {
 		return phoneKey{}, false
 	}
 	r, _ := strconv.ParseUint(region, 10, 16)
@@ -41,7 +44,8 @@ func keyOf(region, number string) (phoneKey, bool) {
 	return phoneKey{region: uint16(r), digits: uint8(len(number)), number: n}, true
 }
 
-// NewPhoneMemo returns a memo of at most max numbers (about 30 bytes each).
+// NewPhoneMemo returns a memo of at most max numbers (up to about 50 bytes
+// each, with the map's slack).
 func NewPhoneMemo(max int) *PhoneMemo {
 	return &PhoneMemo{max: max, valid: make(map[phoneKey]bool)}
 }

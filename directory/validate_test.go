@@ -112,6 +112,12 @@ func TestPhoneMemoAnswersAsTheRule(t *testing.T) {
 	if a == b {
 		t.Error("keyOf drops leading zeros")
 	}
+	if _, ok := keyOf("086", "13800138000"); ok {
+		t.Error("a region with a leading zero got a key; it would share that of 86")
+	}
+	if memo.validPhone("086", "13800138000") || !memo.validPhone("86", "13800138000") {
+		t.Error("+086 must stay invalid and +86 valid, whatever the memo saw first")
+	}
 	if _, ok := keyOf("86", "138-0013-8000"); ok {
 		t.Error("a number with punctuation got a key; it must be validated every time")
 	}

@@ -131,7 +131,9 @@ type writer struct {
 	done        chan struct{}
 	failed      atomic.Bool
 
-	mu  sync.Mutex // guards err and what writes count (account)
+	// mu guards err and what writes side by side count (account); a
+	// write that runs alone counts without it.
+	mu  sync.Mutex
 	err error
 }
 
@@ -177,10 +179,16 @@ func (w *writer) loop() {
 		}
 		if write.alone || w.concurrency == 1 {
 			running.Wait()
-			run(write.run)
+			if !w.failed.Load() { // one of those waited for may have failed
+				run(write.run)
+			}
 			continue
 		}
 		slots <- struct{}{}
+		if w.failed.Load() { // the write whose slot this was may have failed
+			<-slots
+			continue
+		}
 		running.Add(1)
 		go func() {
 			defer func() { <-slots; running.Done() }()

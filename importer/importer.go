@@ -71,7 +71,7 @@ func (o Options) directoryOptions() directory.Options {
 
 // rememberPhones is how many phone numbers' validity an Importer remembers
 // between checking users and writing them: enough for a file of two million
-// users with a phone each, in at most about 60 MB.
+// users with a phone each, in at most about 100 MB.
 const rememberPhones = 1 << 21
 
 // Import reads a file from r and applies it. When the file has problems it

@@ -27,6 +27,8 @@ func TestWriterOverlapsBatchesOnlyWhereAllowed(t *testing.T) {
 		bulk := &recordingBulk{concurrent: concurrent}
 		w := newWriter(bulk)
 		var inFlight, most atomic.Int32
+		// Each batch waits (a while at most) until another is in flight:
+		// with a concurrent writer they meet, without one they cannot.
 		batch := func() error {
 			n := inFlight.Add(1)
 			defer inFlight.Add(-1)
@@ -36,7 +38,9 @@ func TestWriterOverlapsBatchesOnlyWhereAllowed(t *testing.T) {
 					break
 				}
 			}
-			time.Sleep(20 * time.Millisecond)
+			for deadline := time.Now().Add(200 * time.Millisecond); inFlight.Load() < 2 && most.Load() < 2 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 			return nil
 		}
 		var aloneSaw int32 = -1
@@ -68,33 +72,41 @@ func TestWriterOverlapsBatchesOnlyWhereAllowed(t *testing.T) {
 }
 
 func TestWriterStopsAtTheFirstFailure(t *testing.T) {
-	bulk := &recordingBulk{concurrent: true}
-	w := newWriter(bulk)
-	boom := errors.New("boom")
-	if err := w.send(false, func() error { return boom }); err != nil {
-		t.Fatal(err)
-	}
-	// Once the failure is seen, sends refuse and later writes never run.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := w.send(false, func() error { return nil })
-		if errors.Is(err, errWriteFailed) {
-			break
+	for _, concurrent := range []bool{false, true} {
+		bulk := &recordingBulk{concurrent: concurrent}
+		w := newWriter(bulk)
+		boom := errors.New("boom")
+		releaseFailing, releaseOther := make(chan struct{}), make(chan struct{})
+		var ranAfter atomic.Int32
+		after := func() error { ranAfter.Add(1); return nil }
+		// The failing write is still running while the writes behind it
+		// are queued: a second one beside it (or behind it), then one
+		// waiting for a slot, then one that must run alone.
+		if err := w.send(false, func() error { <-releaseFailing; return boom }); err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("send kept accepting writes after one failed")
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			_ = w.send(false, func() error { <-releaseOther; return nil })
+			_ = w.send(false, after)
+			_ = w.send(true, after)
+		}()
+		time.Sleep(20 * time.Millisecond)
+		close(releaseFailing)
+		for !w.failed.Load() {
+			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	var ranAfter atomic.Bool
-	_ = w.send(true, func() error { ranAfter.Store(true); return nil })
-	if err := w.close(); !errors.Is(err, boom) {
-		t.Fatalf("close: %v, want the write's error", err)
-	}
-	if ranAfter.Load() {
-		t.Error("a write sent after the failure ran")
-	}
-	if bulk.commits.Load() != 0 || bulk.rollbacks.Load() != 1 {
-		t.Errorf("%d commits, %d rollbacks; want one rollback", bulk.commits.Load(), bulk.rollbacks.Load())
+		close(releaseOther)
+		<-sent
+		if err := w.close(); !errors.Is(err, boom) {
+			t.Fatalf("concurrent=%v: close: %v, want the write's error", concurrent, err)
+		}
+		if n := ranAfter.Load(); n != 0 {
+			t.Errorf("concurrent=%v: %d writes queued behind the failed one ran", concurrent, n)
+		}
+		if bulk.commits.Load() != 0 || bulk.rollbacks.Load() != 1 {
+			t.Errorf("concurrent=%v: %d commits, %d rollbacks; want one rollback", concurrent, bulk.commits.Load(), bulk.rollbacks.Load())
+		}
 	}
 }

@@ -24,7 +24,9 @@ The schema is migrated first.
 func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFlagSet("import", importUsage, stderr)
 	c := f.common(true)
-	debug := f.str("debug-addr", "EIAM_DEBUG_ADDR", "", "serve Go's profiler (/debug/pprof/) on this HOST:PORT while the import runs, a listener of its own; keep it private (default off)")
+	// Flag only: EIAM_DEBUG_ADDR set for a server would make an import on
+	// the same host fail on an address in use.
+	debug := f.str("debug-addr", "", "", "serve Go's profiler (/debug/pprof/) on this HOST:PORT while the import runs, a listener of its own; keep it private (default off)")
 	if err := f.parse(args, getenv); err != nil {
 		return err
 	}
