@@ -20,7 +20,9 @@ import (
 
 // config is what to measure and how much.
 type config struct {
-	samples  int
+	samples int
+	// targets is how many users, drawn at random, the update runs change.
+	targets  int
 	duration time.Duration
 	clients  int
 	rounds   int
@@ -82,7 +84,11 @@ func (c *config) run(ctx context.Context, big *sqlstore.Store, inst string, smal
 	if err := fill(ctx, small, "idaas_baseline", 1000); err != nil {
 		return fmt.Errorf("fill the baseline: %w", err)
 	}
-	smallUsers, err := sample(ctx, small, "idaas_baseline", 1000)
+	bigTargets, err := sampleIDs(ctx, big, inst, c.targets)
+	if err != nil {
+		return err
+	}
+	smallTargets, err := sampleIDs(ctx, small, "idaas_baseline", 1000)
 	if err != nil {
 		return err
 	}
@@ -90,20 +96,21 @@ func (c *config) run(ctx context.Context, big *sqlstore.Store, inst string, smal
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.out, "\nprofile updates (nickname) through directory.Service, %d clients, %s per run:\n", c.clients, c.duration)
+	fmt.Fprintf(c.out, "\nprofile updates (nickname) of %d random users through directory.Service, %d clients, %s per run:\n",
+		len(bigTargets), c.clients, c.duration)
 	var bigN, smallN int64
 	for round := 1; round <= c.rounds; round++ {
 		for _, d := range []struct {
-			name  string
-			dir   *directory.Service
-			inst  string
-			users []*eiam.User
-			sum   *int64
+			name string
+			dir  *directory.Service
+			inst string
+			ids  []string
+			sum  *int64
 		}{
-			{fmt.Sprintf("%d users", total.Total), dir, inst, users, &bigN},
-			{"1000 users", smallDir, "idaas_baseline", smallUsers, &smallN},
+			{fmt.Sprintf("%d users", total.Total), dir, inst, bigTargets, &bigN},
+			{"1000 users", smallDir, "idaas_baseline", smallTargets, &smallN},
 		} {
-			n, err := c.updates(ctx, d.dir, d.inst, d.users)
+			n, err := c.updates(ctx, d.dir, d.inst, d.ids)
 			if err != nil {
 				return fmt.Errorf("updates on %s: %w", d.name, err)
 			}
@@ -146,6 +153,21 @@ func round(d time.Duration) time.Duration {
 
 // sample returns n users of the instance picked at random.
 func sample(ctx context.Context, s *sqlstore.Store, inst string, n int) ([]*eiam.User, error) {
+	ids, err := sampleIDs(ctx, s, inst, n)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]*eiam.User, len(ids))
+	for i, id := range ids {
+		if users[i], err = s.GetUser(ctx, inst, id); err != nil {
+			return nil, err
+		}
+	}
+	return users, nil
+}
+
+// sampleIDs returns the ids of n users of the instance picked at random.
+func sampleIDs(ctx context.Context, s *sqlstore.Store, inst string, n int) ([]string, error) {
 	query := `SELECT id FROM users WHERE instance_id = ? ORDER BY random() LIMIT ?`
 	if s.DialectName() == "postgres" {
 		query = `SELECT id FROM users WHERE instance_id = $1 ORDER BY random() LIMIT $2`
@@ -167,13 +189,7 @@ func sample(ctx context.Context, s *sqlstore.Store, inst string, n int) ([]*eiam
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	users := make([]*eiam.User, len(ids))
-	for i, id := range ids {
-		if users[i], err = s.GetUser(ctx, inst, id); err != nil {
-			return nil, err
-		}
-	}
-	return users, nil
+	return ids, nil
 }
 
 // operation is a read measured once per sampled user.
@@ -265,9 +281,9 @@ func operations(dir *directory.Service, inst string) []operation {
 	}
 }
 
-// updates changes the nickname of random users of users from c.clients
+// updates changes the nickname of random users of ids from c.clients
 // goroutines for c.duration and returns how many updates were made.
-func (c *config) updates(ctx context.Context, dir *directory.Service, inst string, users []*eiam.User) (int64, error) {
+func (c *config) updates(ctx context.Context, dir *directory.Service, inst string, ids []string) (int64, error) {
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -277,10 +293,10 @@ func (c *config) updates(ctx context.Context, dir *directory.Service, inst strin
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
 			for i := 0; time.Now().Before(deadline); i++ {
-				u := users[rng.IntN(len(users))]
+				id := ids[rng.IntN(len(ids))]
 				ch := &eiam.ProfileChange{}
 				ch.SetAttr(eiam.AttrNickname, fmt.Sprintf("n%d-%d", w, i))
-				if _, err := dir.UpdateUser(ctx, inst, u.ID, ch, admin, origin); err != nil {
+				if _, err := dir.UpdateUser(ctx, inst, id, ch, admin, origin); err != nil {
 					mu.Lock()
 					first = cmpErr(first, err)
 					mu.Unlock()

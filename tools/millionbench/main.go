@@ -47,6 +47,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	inst := fs.String("instance", "idaas_bench", "instance whose users are measured")
 	var c config
 	fs.IntVar(&c.samples, "samples", 2000, "look-ups and searches of each kind")
+	fs.IntVar(&c.targets, "update-users", 100000, "users, drawn at random from all, that the update runs change (the 10^3 directory: all of its users)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "length of each update run")
 	fs.IntVar(&c.clients, "clients", 16, "concurrent clients of the update runs")
 	fs.IntVar(&c.rounds, "rounds", 2, "update runs on each directory, alternating")

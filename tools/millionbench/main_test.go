@@ -31,7 +31,7 @@ func TestShort(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out strings.Builder
-			c := config{samples: 200, duration: 500 * time.Millisecond, clients: 4, rounds: 1, out: &out}
+			c := config{samples: 200, targets: 5000, duration: 500 * time.Millisecond, clients: 4, rounds: 1, out: &out}
 			if err := c.run(ctx, big, "idaas_bench", small); err != nil {
 				t.Fatalf("%v\n%s", err, out.String())
 			}
