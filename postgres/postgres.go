@@ -146,17 +146,12 @@ func (l advisoryLock) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
 // statement, so it fails the batch as a whole.
 func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) ([]int64, error) {
 	rows := make([]int64, 0, len(stmts))
-	err := conn.Raw(func(driverConn any) (err error) {
-		defer recoverInRaw(&err)
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("pipeline: connection of type %T, not pgx's", driverConn)
-		}
+	err := withPgx(conn, "pipeline", func(c *pgx.Conn) error {
 		var b pgx.Batch
 		for _, st := range stmts {
 			b.Queue(st.Query, st.Args...)
 		}
-		res := c.Conn().SendBatch(ctx, &b)
+		res := c.SendBatch(ctx, &b)
 		for i := range stmts {
 			tag, err := res.Exec()
 			if err != nil {
@@ -174,28 +169,13 @@ func pipeline(ctx context.Context, conn *sql.Conn, stmts []sqlstore.Statement) (
 	return rows, err
 }
 
-// recoverInRaw turns a panic inside a sql.Conn.Raw callback into its error.
-// Raw would otherwise take the connection for bad and close it, which waits
-// for the transaction open on it to end: for ever, since that transaction's
-// owner is the goroutine that panicked.
-func recoverInRaw(err *error) {
-	if v := recover(); v != nil {
-		*err = fmt.Errorf("panic in the driver: %v", v)
-	}
-}
-
 // copyFrom writes rows into table with COPY FROM STDIN in the binary format
 // (pgx's CopyFrom) on the transaction open on conn. The values are those
 // the store passes to INSERTs (strings, int64, bools), whose binary
 // encodings pgx has for the TEXT, BIGINT and BOOLEAN columns they go to.
 func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
-	return conn.Raw(func(driverConn any) (err error) {
-		defer recoverInRaw(&err)
-		c, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("copy: connection of type %T, not pgx's", driverConn)
-		}
-		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+	return withPgx(conn, "copy", func(c *pgx.Conn) error {
+		n, err := c.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
 		if err != nil {
 			return fmt.Errorf("copy %s: %w", table, err)
 		}
@@ -203,5 +183,25 @@ func copyFrom(ctx context.Context, conn *sql.Conn, table string, columns []strin
 			return fmt.Errorf("copy %s: %d rows written of %d", table, n, len(rows))
 		}
 		return nil
+	})
+}
+
+// withPgx runs fn on the pgx connection under conn (for what database/sql
+// has no call for). A panic in fn becomes its error: sql.Conn.Raw would
+// otherwise take the connection for bad and close it, which waits for the
+// transaction open on it to end — for ever, since that transaction's owner
+// is the goroutine that panicked.
+func withPgx(conn *sql.Conn, what string, fn func(c *pgx.Conn) error) error {
+	return conn.Raw(func(driverConn any) (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("panic in the driver: %v", v)
+			}
+		}()
+		c, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("%s: connection of type %T, not pgx's", what, driverConn)
+		}
+		return fn(c.Conn())
 	})
 }

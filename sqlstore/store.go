@@ -206,8 +206,14 @@ const maxAttempts = 4
 // replicas) is run again from the start, so fn must not have effects outside
 // the transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.retried(func() error { return s.tryTx(ctx, fn) })
+}
+
+// retried runs try, and again while it fails only because of concurrency,
+// at most maxAttempts times in all.
+func (s *Store) retried(try func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, fn)
+		err := try()
 		if err == nil || attempt == maxAttempts || !s.retryable(err) {
 			return err
 		}
@@ -238,12 +244,7 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // too: a hook such as Dialect.CopyFrom reaches the driver's connection
 // through it (a sql.Tx does not give its own).
 func (s *Store) inConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.tryConnTx(ctx, fn)
-		if err == nil || attempt == maxAttempts || !s.retryable(err) {
-			return err
-		}
-	}
+	return s.retried(func() error { return s.tryConnTx(ctx, fn) })
 }
 
 func (s *Store) tryConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) (err error) {
