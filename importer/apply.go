@@ -125,7 +125,10 @@ func (im *Importer) apply(ctx context.Context, p *plan, r io.ReadSeeker, rep *Re
 // core, while eiam waited for it. A write that is not one of those runs
 // alone, once every write before it has finished.
 type writer struct {
-	bulk        eiam.BulkWriter
+	bulk eiam.BulkWriter
+	// holds: bulk keeps its batches in one transaction until Commit (it
+	// is not a concurrentBulk).
+	holds       bool
 	concurrency int
 	writes      chan queuedWrite
 	done        chan struct{}
@@ -156,9 +159,9 @@ type concurrentBulk interface {
 const concurrentBatches = 2
 
 func newWriter(bulk eiam.BulkWriter) *writer {
-	w := &writer{bulk: bulk, concurrency: 1, writes: make(chan queuedWrite, 1), done: make(chan struct{})}
+	w := &writer{bulk: bulk, holds: true, concurrency: 1, writes: make(chan queuedWrite, 1), done: make(chan struct{})}
 	if cb, ok := bulk.(concurrentBulk); ok && cb.Concurrent() {
-		w.concurrency = concurrentBatches
+		w.holds, w.concurrency = false, concurrentBatches
 	}
 	go w.loop()
 	return w
@@ -213,6 +216,21 @@ func (w *writer) fail(err error) {
 		w.err = err
 	}
 	w.failed.Store(true)
+}
+
+// release commits what bulk holds, before a write that is not one of its
+// own, which would wait for it. A bulk that commits each batch holds
+// nothing, and its Commit is left for the end, where it does once what is
+// due after an import (PostgreSQL's ANALYZE), not before every batch with
+// updates.
+func (w *writer) release() error {
+	if !w.holds {
+		return nil
+	}
+	if err := w.bulk.Commit(); err != nil {
+		return fmt.Errorf("commit new users: %w", err)
+	}
+	return nil
 }
 
 // account runs fn, which counts what a write did, apart from every other.
@@ -312,8 +330,8 @@ func (ua *userApplier) batch(ctx context.Context, batch []rawUser, w *writer) er
 		if len(updates) == 0 {
 			return nil
 		}
-		if err := w.bulk.Commit(); err != nil {
-			return fmt.Errorf("commit new users: %w", err)
+		if err := w.release(); err != nil {
+			return err
 		}
 		return ua.update(ctx, updates)
 	})
