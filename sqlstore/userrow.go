@@ -11,12 +11,25 @@ import (
 )
 
 // userValueColumns are the columns of users written on create and update,
-// in the order userRow.values returns them. username, username_norm and
-// display_name_norm are derived from Attrs, for indexes and operators; the
-// user is read back from attrs.
-const userValueColumns = `version, status, username, username_norm, display_name_norm, attrs,
-	email_verified, phone_verified, custom_fields, sealed, password_hash, password_changed_at,
-	primary_ou_id, ou_ids, created_at, updated_at`
+// in the order userValues returns them: userDataColumns, then
+// userKeyColumns.
+const userValueColumns = userDataColumns + `, ` + userKeyColumns
+
+// userDataColumns are the columns of users that no index reads.
+const userDataColumns = `version, status, attrs, email_verified, phone_verified, custom_fields,
+	sealed, password_hash, password_changed_at, primary_ou_id, ou_ids, created_at, updated_at`
+
+// userKeyColumns are derived from the username and display name in Attrs,
+// for operators and for the indexes of prefix search (username_norm,
+// display_name_norm); the user is read back from attrs. An update leaves
+// them out when they keep their values (see UpdateUser).
+const userKeyColumns = `username, username_norm, display_name_norm`
+
+// userKeyValues returns the values of userKeyColumns for u.
+func userKeyValues(u *eiam.User) []any {
+	username := u.Attrs[eiam.AttrUsername]
+	return []any{username, strings.ToLower(username), strings.ToLower(u.Attrs[eiam.AttrDisplayName])}
+}
 
 // userReadColumns are the columns scanUser reads, in its order.
 const userReadColumns = `u.instance_id, u.id, u.version, u.status, u.attrs, u.email_verified, u.phone_verified,
@@ -65,7 +78,8 @@ func normalizeUser(u *eiam.User) *eiam.User {
 }
 
 // userValues returns the column values of userValueColumns for u, with its
-// sensitive values sealed.
+// sensitive values sealed; the last len(userKeyValues(u)) are those of
+// userKeyColumns.
 func (s *Store) userValues(u *eiam.User, sealedFields []string) ([]any, error) {
 	attrs := make(map[eiam.Attribute]string, len(u.Attrs))
 	var sv sealedValues
@@ -106,15 +120,13 @@ func (s *Store) userValues(u *eiam.User, sealedFields []string) ([]any, error) {
 	if ouIDs == nil {
 		ouIDs = []string{}
 	}
-	username := u.Attrs[eiam.AttrUsername]
 	vals := []any{
-		u.Version, string(u.Status), username, strings.ToLower(username),
-		strings.ToLower(u.Attrs[eiam.AttrDisplayName]), e.json(attrs),
+		u.Version, string(u.Status), e.json(attrs),
 		u.EmailVerified, u.PhoneVerified, e.json(custom), sealed, u.PasswordHash,
 		e.time(u.PasswordChangedAt), u.PrimaryOUID, e.json(ouIDs),
 		e.time(u.CreatedAt), e.time(u.UpdatedAt),
 	}
-	return vals, e.err
+	return append(vals, userKeyValues(u)...), e.err
 }
 
 type scanner interface{ Scan(dest ...any) error }

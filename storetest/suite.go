@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) eiam.Store) {
 		{"BatchIsolation", testBatchIsolation},
 		{"BatchCommitFailure", testBatchCommitFailure},
 		{"ListUsers", testListUsers},
+		{"SearchFollowsUpdates", testSearchFollowsUpdates},
 		{"CreateUsers", testCreateUsers},
 		{"BulkWriter", testBulkWriter},
 		{"ClaimHolders", testClaimHolders},
@@ -862,6 +863,56 @@ func testConcurrentUpdates(t *testing.T, s eiam.Store) {
 	}
 	if _, ev := f.history(t, u.ID); ev != 1+goroutines*updates {
 		t.Errorf("%d events, want %d", ev, 1+goroutines*updates)
+	}
+}
+
+// testSearchFollowsUpdates: the prefix searches find a renamed user by its
+// new names only, and one whose update kept its names by them still (the
+// store may leave the search columns out of an update that keeps them).
+func testSearchFollowsUpdates(t *testing.T, s eiam.Store) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	add := func(username, display string) string {
+		u := f.user(username)
+		u.Attrs[eiam.AttrDisplayName] = display
+		return f.create(t, u).ID
+	}
+	kept, renamed, redisplayed := add("kept", "Kept Name"), add("old.name", "Old Name"), add("same", "Before")
+	for _, up := range []struct {
+		id     string
+		mutate func(u *eiam.User)
+	}{
+		{kept, func(u *eiam.User) { u.Attrs[eiam.AttrNickname] = "k" }},
+		{renamed, func(u *eiam.User) {
+			u.Attrs[eiam.AttrUsername], u.Attrs[eiam.AttrDisplayName] = "New.Name", "Renamed"
+		}},
+		{redisplayed, func(u *eiam.User) { u.Attrs[eiam.AttrDisplayName] = "After" }},
+	} {
+		if _, err := f.update(up.id, up.mutate); err != nil {
+			t.Fatalf("update %s: %v", up.id, err)
+		}
+	}
+	for _, tc := range []struct {
+		q    eiam.UserQuery
+		want []string
+	}{
+		{eiam.UserQuery{UsernamePrefix: "kept"}, []string{"kept"}},
+		{eiam.UserQuery{DisplayNamePrefix: "kept n"}, []string{"kept"}},
+		{eiam.UserQuery{UsernamePrefix: "old"}, nil},
+		{eiam.UserQuery{DisplayNamePrefix: "old"}, nil},
+		{eiam.UserQuery{UsernamePrefix: "new.n"}, []string{"New.Name"}},
+		{eiam.UserQuery{DisplayNamePrefix: "RENAMED"}, []string{"New.Name"}},
+		{eiam.UserQuery{UsernamePrefix: "same"}, []string{"same"}},
+		{eiam.UserQuery{DisplayNamePrefix: "before"}, nil},
+		{eiam.UserQuery{DisplayNamePrefix: "after"}, []string{"same"}},
+	} {
+		page, err := s.ListUsers(ctx, f.inst, tc.q)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc.q, err)
+		}
+		if got := usernames(page.Users); !slices.Equal(got, tc.want) {
+			t.Errorf("%+v found %v, want %v", tc.q, got, tc.want)
+		}
 	}
 }
 
