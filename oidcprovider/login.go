@@ -3,9 +3,14 @@ package oidcprovider
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -18,13 +23,15 @@ var loginHTML string
 
 var loginPage = template.Must(template.New("login").Parse(loginHTML))
 
-type loginText struct{ Title, To, Username, Password, Submit, Expired string }
+type loginText struct{ Title, To, Username, Password, Submit, Expired, OtherBrowser string }
 
 var loginTexts = map[i18n.Lang]loginText{
 	i18n.English: {"Sign in", "to continue to", "Username, email or phone", "Password", "Sign in",
-		"This sign-in request has expired or was already used. Go back to the application and start again."},
+		"This sign-in request has expired or was already used. Go back to the application and start again.",
+		"This sign-in form was not opened in this browser. Go back to the application and start again."},
 	i18n.Chinese: {"登录", "以继续访问", "用户名、邮箱或手机号", "密码", "登录",
-		"此登录请求已过期或已被使用，请返回应用重新开始。"},
+		"此登录请求已过期或已被使用，请返回应用重新开始。",
+		"此登录表单不是在本浏览器中打开的，请返回应用重新开始。"},
 }
 
 type loginView struct {
@@ -32,8 +39,43 @@ type loginView struct {
 	T         loginText
 	App       string
 	RequestID string
+	Binding   string // the form's proof that it was shown in this browser
 	Username  string
 	Error     string
+}
+
+// browserCookie names a random value the sign-in page sets in the browser
+// that opens it. The form carries a MAC of that value and the request id
+// (formBinding), and a sign-in is taken only from a browser whose cookie
+// matches. Without it, a page elsewhere could post a sign-in to the
+// attacker's own account from the victim's browser, for an authorization
+// request the attacker started (login CSRF), and the application would
+// take the victim for the attacker. SameSite keeps another site's form
+// from sending the cookie at all; the MAC ties each form to its browser
+// while several sign-ins run in tabs side by side.
+const browserCookie = "eiam_browser"
+
+// formBinding returns the MAC of a browser's cookie value and a request.
+func (p *Provider) formBinding(browser, requestID string) string {
+	m := hmac.New(sha256.New, p.loginKey[:])
+	m.Write([]byte(browser))
+	m.Write([]byte{0})
+	m.Write([]byte(requestID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// browserID returns the browser's cookie value, setting a new one when the
+// request carries none.
+func browserID(w http.ResponseWriter, r *http.Request, path string, secure bool) string {
+	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) == base64.RawURLEncoding.EncodedLen(32) {
+		return c.Value
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail on supported platforms
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: id, Path: path, HttpOnly: true, Secure: secure,
+		SameSite: http.SameSiteLaxMode})
+	return id
 }
 
 // maxLoginForm bounds the sign-in form; it holds three short fields.
@@ -78,9 +120,19 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request, ip *instancePro
 	}
 	v.RequestID, v.App, v.Username = ar.ID, app.Name, ar.LoginHint
 	if r.Method == http.MethodGet {
+		path := strings.TrimSuffix(r.URL.Path, "login")
+		b := browserID(w, r, path, strings.HasPrefix(ip.storage.issuer, "https://"))
+		v.Binding = p.formBinding(b, ar.ID)
 		render(w, http.StatusOK, v)
 		return
 	}
+	c, err := r.Cookie(browserCookie)
+	if err != nil || !hmac.Equal([]byte(r.PostForm.Get("binding")), []byte(p.formBinding(c.Value, ar.ID))) {
+		v.Error, v.RequestID = v.T.OtherBrowser, ""
+		render(w, http.StatusForbidden, v)
+		return
+	}
+	v.Binding = r.PostForm.Get("binding")
 
 	v.Username = r.PostForm.Get("username")
 	u, err := p.opts.SignIn.Authenticate(ctx, ip.storage.instanceID, v.Username, r.PostForm.Get("password"))

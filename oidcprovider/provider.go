@@ -67,6 +67,7 @@ type Options struct {
 type Provider struct {
 	opts      Options
 	cryptoKey [32]byte
+	loginKey  [32]byte // MACs sign-in forms (formBinding)
 
 	mu  sync.Mutex
 	ops map[string]*instanceProvider
@@ -92,7 +93,9 @@ func New(opts Options) *Provider {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Provider{opts: opts, cryptoKey: sha256.Sum256(opts.CryptoKeySeed), ops: map[string]*instanceProvider{}}
+	return &Provider{opts: opts, cryptoKey: sha256.Sum256(opts.CryptoKeySeed),
+		loginKey: sha256.Sum256(append([]byte("eiam sign-in form\x00"), opts.CryptoKeySeed...)),
+		ops:      map[string]*instanceProvider{}}
 }
 
 // Pattern is where the provider must be mounted.

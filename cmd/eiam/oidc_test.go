@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -61,7 +62,22 @@ func browser(t *testing.T) *http.Client {
 	}}
 }
 
-var hiddenRequestID = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+var hiddenField = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// signInForm returns the hidden fields of a sign-in page's form, with the
+// user's name and password; nil when the page has no form.
+func signInForm(page, username, password string) url.Values {
+	form := url.Values{}
+	for _, m := range hiddenField.FindAllStringSubmatch(page, -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if form.Get("authRequestID") == "" {
+		return nil
+	}
+	form.Set("username", username)
+	form.Set("password", password)
+	return form
+}
 
 // signIn runs the authorization request through the sign-in page and
 // returns the redirect's query (code and state).
@@ -75,12 +91,12 @@ func (p *rp) signIn(b *http.Client, authURL, username, password string) url.Valu
 	if resp.StatusCode != 200 || !strings.Contains(page, "<form") {
 		p.t.Fatalf("sign-in page: HTTP %d\n%s", resp.StatusCode, page)
 	}
-	m := hiddenRequestID.FindStringSubmatch(page)
-	if m == nil {
+	form := signInForm(page, username, password)
+	if form == nil {
 		p.t.Fatalf("no authRequestID in the sign-in page:\n%s", page)
 	}
 	loginURL := resp.Request.URL.String()
-	resp, err = b.PostForm(loginURL, url.Values{"authRequestID": {m[1]}, "username": {username}, "password": {password}})
+	resp, err = b.PostForm(loginURL, form)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -319,17 +335,64 @@ func TestOpenIDConnectRelyingParty(t *testing.T) {
 				t.Fatal(err)
 			}
 			page := readAll(t, resp)
-			m := hiddenRequestID.FindStringSubmatch(page)
-			if m == nil {
+			form := signInForm(page, "zhangsan", "wrong")
+			if form == nil {
 				t.Fatalf("no sign-in form:\n%s", page)
 			}
-			resp, err = b.PostForm(resp.Request.URL.String(), url.Values{"authRequestID": {m[1]}, "username": {"zhangsan"}, "password": {"wrong"}})
+			resp, err = b.PostForm(resp.Request.URL.String(), form)
 			if err != nil {
 				t.Fatal(err)
 			}
 			page = readAll(t, resp)
-			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Invalid username or password") || !strings.Contains(page, m[1]) {
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Invalid username or password") || !strings.Contains(page, form.Get("authRequestID")) {
 				t.Fatalf("wrong password: HTTP %d, want 401 with the message and the form again:\n%s", resp.StatusCode, page)
+			}
+		})
+
+		t.Run("form posted from another browser", func(t *testing.T) {
+			// Login CSRF: the attacker opens the form of a request of
+			// their own, and has the victim's browser post it.
+			attacker, victim := browser(t), browser(t)
+			verifier, state := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+			resp, err := attacker.Get(p.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := readAll(t, resp)
+			loginURL := resp.Request.URL.String()
+			form := signInForm(page, "zhangsan", "S3cure-pass!")
+			if form == nil || form.Get("binding") == "" {
+				t.Fatalf("no sign-in form with a binding:\n%s", page)
+			}
+			unbound := url.Values{"authRequestID": {form.Get("authRequestID")}, "username": {"zhangsan"}, "password": {"S3cure-pass!"}}
+			for name, f := range map[string]url.Values{"the whole form": form, "the form without its binding": unbound} {
+				resp, err = victim.PostForm(loginURL, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page = readAll(t, resp)
+				if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "not opened in this browser") || strings.Contains(page, "<form") {
+					t.Fatalf("%s from another browser: HTTP %d, want 403 without a form:\n%s", name, resp.StatusCode, page)
+				}
+			}
+			// A form whose binding is for another request fails too.
+			other := url.Values{"authRequestID": {form.Get("authRequestID")}, "binding": {form.Get("binding")[1:] + "A"},
+				"username": {"zhangsan"}, "password": {"S3cure-pass!"}}
+			if resp, err = attacker.PostForm(loginURL, other); err != nil {
+				t.Fatal(err)
+			}
+			if readAll(t, resp); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("a changed binding: HTTP %d, want 403", resp.StatusCode)
+			}
+			// The refused posts left the request pending: the browser
+			// that opened the form still signs in with it.
+			if resp, err = attacker.PostForm(loginURL, form); err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
+				t.Fatalf("sign-in from the browser that opened the form: HTTP %d to %q, want a code", resp.StatusCode, resp.Header.Get("Location"))
 			}
 		})
 
