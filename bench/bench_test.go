@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +66,9 @@ func TestSmoke(t *testing.T) {
 				if n != 1 {
 					t.Errorf("%s: %d runs, want 1", name, n)
 				}
+			}
+			if runtime.GOOS == "linux" && (rep.EiamPeakRSS < 1<<20 || rep.FloorPeakRSS < 1<<20) {
+				t.Errorf("peak resident memory: eiam %d bytes, floor %d; want each read from /proc", rep.EiamPeakRSS, rep.FloorPeakRSS)
 			}
 			if t.Failed() {
 				t.Logf("output:\n%s", out.String())

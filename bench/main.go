@@ -161,6 +161,9 @@ func ratio(a, b float64) float64 {
 type Report struct {
 	Config *Config
 	Runs   []Run
+	// EiamPeakRSS and FloorPeakRSS are the servers' peak resident memory
+	// in bytes over the whole benchmark (Linux: VmHWM); 0 where unknown.
+	EiamPeakRSS, FloorPeakRSS int64
 }
 
 // Bench runs the benchmark described by cfg, printing progress and each
@@ -292,6 +295,7 @@ func Bench(ctx context.Context, cfg *Config, out io.Writer) (rep *Report, err er
 			rep.Runs = append(rep.Runs, r)
 		}
 	}
+	rep.EiamPeakRSS, rep.FloorPeakRSS = peakRSS(eiam.cmd.Process.Pid), peakRSS(floor.cmd.Process.Pid)
 	return rep, nil
 }
 
@@ -379,4 +383,12 @@ func (r *Report) WriteSummary(out io.Writer) {
 			ms(s.EiamP50), ms(s.EiamP99), ms(s.EiamP999), ms(s.FloorP50), ms(s.FloorP99), s.P99, s.EiamErrors+s.FloorErrors)
 	}
 	tw.Flush()
+	if r.EiamPeakRSS > 0 {
+		fmt.Fprintf(out, "peak resident memory: eiam %s, floor %s\n", memory(r.EiamPeakRSS), memory(r.FloorPeakRSS))
+	}
+}
+
+// memory is a size in both MiB and MB: targets are written in either.
+func memory(b int64) string {
+	return fmt.Sprintf("%.1f MiB (%.1f MB)", float64(b)/(1<<20), float64(b)/1e6)
 }

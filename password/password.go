@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,20 @@ type Params struct {
 // DefaultParams follow the OWASP recommendation for argon2id (19 MiB, two
 // passes, one lane).
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// hashing bounds the argon2id computations that run at once to the number
+// of CPUs. Each is CPU-bound and holds its memory (19 MiB by default) from
+// start to end, so running more at once finishes none sooner and
+// multiplies the memory a burst of sign-ins takes: 64 at once held 1.2 GiB
+// before. Callers wait for a slot instead.
+var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// idKey is argon2.IDKey in a slot of hashing.
+func idKey(secret string, salt []byte, p Params, keyLen uint32) []byte {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	return argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, keyLen)
+}
 
 // Validate checks that the parameters are usable and not trivially weak.
 func (p Params) Validate() error {
@@ -66,7 +81,7 @@ func (h *Hasher) Hash(secret string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	key := idKey(secret, salt, p, p.KeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -83,7 +98,7 @@ func (h *Hasher) Verify(encoded, secret string) (ok, rehash bool, err error) {
 	if err != nil {
 		return false, false, err
 	}
-	got := argon2.IDKey([]byte(secret), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := idKey(secret, salt, p, uint32(len(want)))
 	ok = subtle.ConstantTimeCompare(got, want) == 1
 	rehash = p.Memory != h.Params.Memory || p.Time != h.Params.Time || p.Threads != h.Params.Threads ||
 		uint32(len(want)) != h.Params.KeyLen
@@ -94,7 +109,7 @@ func (h *Hasher) Verify(encoded, secret string) (ok, rehash bool, err error) {
 // does not exist so that timing does not reveal which usernames exist.
 func (h *Hasher) Dummy(secret string) {
 	p := h.Params
-	argon2.IDKey([]byte(secret), make([]byte, p.SaltLen), p.Time, p.Memory, p.Threads, p.KeyLen)
+	idKey(secret, make([]byte, p.SaltLen), p, p.KeyLen)
 }
 
 func decode(encoded string) (p Params, salt, key []byte, err error) {

@@ -3,6 +3,7 @@ package password
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 var fast = Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -85,5 +86,38 @@ func TestParseParams(t *testing.T) {
 				t.Errorf("String() of %+v does not parse back: %q", got, got.String())
 			}
 		}
+	}
+}
+
+// TestHashingWaitsForASlot: with every slot taken, hashing, verifying and
+// the dummy verification all wait, and each goes on once a slot is free,
+// so a burst of sign-ins holds at most GOMAXPROCS hashes' memory.
+func TestHashingWaitsForASlot(t *testing.T) {
+	h, err := NewHasher(fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := h.Hash("S3cure-pass!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range cap(hashing) {
+		hashing <- struct{}{}
+	}
+	done := make(chan string, 3)
+	go func() { _, _ = h.Hash("x"); done <- "Hash" }()
+	go func() { _, _, _ = h.Verify(enc, "S3cure-pass!"); done <- "Verify" }()
+	go func() { h.Dummy("x"); done <- "Dummy" }()
+	select {
+	case which := <-done:
+		t.Fatalf("%s ran while every slot was taken", which)
+	case <-time.After(100 * time.Millisecond):
+	}
+	<-hashing // one slot free: the three run one after another in it
+	for range 3 {
+		<-done
+	}
+	for range cap(hashing) - 1 {
+		<-hashing
 	}
 }
