@@ -165,7 +165,7 @@ func TestBulkWriterRestoresSettings(t *testing.T) {
 	inst, newUser := newInstance(t, s, "idaas_bulk")
 	check := func(when string) {
 		t.Helper()
-		for _, tc := range []struct{ pragma, want string }{{"foreign_keys", "1"}, {"cache_size", "-131072"}} {
+		for _, tc := range []struct{ pragma, want string }{{"foreign_keys", "1"}, {"cache_size", "-65536"}} {
 			var got string
 			if err := s.DB().QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
 				t.Fatal(err)

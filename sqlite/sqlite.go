@@ -82,13 +82,17 @@ func Open(ctx context.Context, path string, key *masterkey.Key) (*sqlstore.Store
 	return s, nil
 }
 
-// Page cache sizes (negative: KiB) of the writer: 128 MiB (profile updates
-// of random users of a million kept 0.57 of the speed they have among a
-// thousand with 64 MiB, 0.70 with 128 MiB; see docs/benchmarks.md), and up to 1 GiB
+// Page cache sizes (negative: KiB) of the writer: 64 MiB, and up to 1 GiB
 // during an import of many users (sqlstore.Dialect.BulkSettings), allocated
-// as pages are read, so a small import uses little of it.
+// as pages are read, so a small import uses little of it. Each cached page
+// takes about twice its size in memory: the page and its header are one
+// allocation, which modernc's allocator rounds up to a power of two. Since
+// updates stopped rewriting index entries that do not change, profile
+// updates among a million users keep the same share of their speed among a
+// thousand with 64 MiB as with 128 MiB (0.77–0.79 against 0.79–0.81; see
+// docs/benchmarks.md), for about 100 MB less resident memory.
 const (
-	writeCache = "-131072"
+	writeCache = "-65536"
 	bulkCache  = "-1048576"
 )
 
