@@ -8,7 +8,10 @@ import (
 
 var fast = Params{Memory: 8 * 1024, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
 
-func TestHashVerify(t *testing.T) {
+// hashed returns a hasher with the fast parameters and its hash of
+// "S3cure-pass!".
+func hashed(t *testing.T) (*Hasher, string) {
+	t.Helper()
 	h, err := NewHasher(fast)
 	if err != nil {
 		t.Fatal(err)
@@ -17,6 +20,11 @@ func TestHashVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, enc
+}
+
+func TestHashVerify(t *testing.T) {
+	h, enc := hashed(t)
 	if !strings.HasPrefix(enc, "$argon2id$v=19$m=8192,t=1,p=1$") {
 		t.Fatalf("hash %q is not PHC argon2id", enc)
 	}
@@ -93,14 +101,7 @@ func TestParseParams(t *testing.T) {
 // the dummy verification all wait, and each goes on once a slot is free,
 // so a burst of sign-ins holds at most GOMAXPROCS hashes' memory.
 func TestHashingWaitsForASlot(t *testing.T) {
-	h, err := NewHasher(fast)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := h.Hash("S3cure-pass!")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, enc := hashed(t)
 	for range cap(hashing) {
 		hashing <- struct{}{}
 	}
