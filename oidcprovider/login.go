@@ -44,8 +44,8 @@ type loginView struct {
 	Error     string
 }
 
-// browserCookie names a random value the sign-in page sets in the browser
-// that opens it. The form carries a MAC of that value and the request id
+// The sign-in page sets a random value in the browser that opens it, a
+// cookie. The form carries a MAC of that value and the request id
 // (formBinding), and a sign-in is taken only from a browser whose cookie
 // matches. Without it, a page elsewhere could post a sign-in to the
 // attacker's own account from the victim's browser, for an authorization
@@ -53,7 +53,23 @@ type loginView struct {
 // take the victim for the attacker. SameSite keeps another site's form
 // from sending the cookie at all; the MAC ties each form to its browser
 // while several sign-ins run in tabs side by side.
-const browserCookie = "eiam_browser"
+//
+// Under an https:// public URL the cookie is __Host-eiam_browser: Secure,
+// Path=/ and no Domain, so that neither a sibling subdomain nor a
+// plain-HTTP man in the middle can plant one of their own. Path=/ also
+// holds when a proxy serves eiam under a path of the public URL.
+const (
+	browserCookie       = "eiam_browser"
+	secureBrowserCookie = "__Host-eiam_browser"
+)
+
+// browserCookieName is the cookie's name under the issuer.
+func browserCookieName(issuer string) (name string, secure bool) {
+	if strings.HasPrefix(issuer, "https://") {
+		return secureBrowserCookie, true
+	}
+	return browserCookie, false
+}
 
 // formBinding returns the MAC of a browser's cookie value and a request.
 func (p *Provider) formBinding(browser, requestID string) string {
@@ -66,14 +82,15 @@ func (p *Provider) formBinding(browser, requestID string) string {
 
 // browserID returns the browser's cookie value, setting a new one when the
 // request carries none.
-func browserID(w http.ResponseWriter, r *http.Request, path string, secure bool) string {
-	if c, err := r.Cookie(browserCookie); err == nil && len(c.Value) == base64.RawURLEncoding.EncodedLen(32) {
+func browserID(w http.ResponseWriter, r *http.Request, issuer string) string {
+	name, secure := browserCookieName(issuer)
+	if c, err := r.Cookie(name); err == nil && len(c.Value) == base64.RawURLEncoding.EncodedLen(32) {
 		return c.Value
 	}
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // crypto/rand does not fail on supported platforms
 	id := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: id, Path: path, HttpOnly: true, Secure: secure,
+	http.SetCookie(w, &http.Cookie{Name: name, Value: id, Path: "/", HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteLaxMode})
 	return id
 }
@@ -120,13 +137,12 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request, ip *instancePro
 	}
 	v.RequestID, v.App, v.Username = ar.ID, app.Name, ar.LoginHint
 	if r.Method == http.MethodGet {
-		path := strings.TrimSuffix(r.URL.Path, "login")
-		b := browserID(w, r, path, strings.HasPrefix(ip.storage.issuer, "https://"))
-		v.Binding = p.formBinding(b, ar.ID)
+		v.Binding = p.formBinding(browserID(w, r, ip.storage.issuer), ar.ID)
 		render(w, http.StatusOK, v)
 		return
 	}
-	c, err := r.Cookie(browserCookie)
+	name, _ := browserCookieName(ip.storage.issuer)
+	c, err := r.Cookie(name)
 	if err != nil || !hmac.Equal([]byte(r.PostForm.Get("binding")), []byte(p.formBinding(c.Value, ar.ID))) {
 		v.Error, v.RequestID = v.T.OtherBrowser, ""
 		render(w, http.StatusForbidden, v)

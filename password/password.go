@@ -33,10 +33,11 @@ type Params struct {
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, KeyLen: 32, SaltLen: 16}
 
 // hashing bounds the argon2id computations that run at once to the number
-// of CPUs. Each is CPU-bound and holds its memory (19 MiB by default) from
-// start to end, so running more at once finishes none sooner and
-// multiplies the memory a burst of sign-ins takes: 64 at once held 1.2 GiB
-// before. Callers wait for a slot instead.
+// of CPUs the process had when it started. Each is CPU-bound and holds its
+// memory (19 MiB by default) from start to end, so running more at once
+// finishes none sooner and multiplies the memory a burst of sign-ins
+// takes: 64 at once allocated 1.2 GiB before. Callers wait for a slot
+// instead; client-secret checks wait in the same queue as sign-ins.
 var hashing = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // idKey is argon2.IDKey in a slot of hashing.

@@ -347,46 +347,71 @@ func TestOpenIDConnectRelyingParty(t *testing.T) {
 			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Invalid username or password") || !strings.Contains(page, form.Get("authRequestID")) {
 				t.Fatalf("wrong password: HTTP %d, want 401 with the message and the form again:\n%s", resp.StatusCode, page)
 			}
+			// The form shown again still signs in.
+			if form = signInForm(page, "zhangsan", "S3cure-pass!"); form == nil {
+				t.Fatalf("no form after the wrong password:\n%s", page)
+			}
+			resp, err = b.PostForm(resp.Request.URL.String(), form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			if loc, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+				t.Fatalf("the form shown again: HTTP %d to %q, want a code", resp.StatusCode, resp.Header.Get("Location"))
+			}
 		})
 
 		t.Run("form posted from another browser", func(t *testing.T) {
 			// Login CSRF: the attacker opens the form of a request of
 			// their own, and has the victim's browser post it.
 			attacker, victim := browser(t), browser(t)
-			verifier, state := oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
-			resp, err := attacker.Get(p.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			page := readAll(t, resp)
-			loginURL := resp.Request.URL.String()
-			form := signInForm(page, "zhangsan", "S3cure-pass!")
-			if form == nil || form.Get("binding") == "" {
-				t.Fatalf("no sign-in form with a binding:\n%s", page)
-			}
-			unbound := url.Values{"authRequestID": {form.Get("authRequestID")}, "username": {"zhangsan"}, "password": {"S3cure-pass!"}}
-			for name, f := range map[string]url.Values{"the whole form": form, "the form without its binding": unbound} {
-				resp, err = victim.PostForm(loginURL, f)
+			open := func(b *http.Client, state string) (loginURL string, form url.Values) {
+				t.Helper()
+				resp, err := b.Get(p.conf.AuthCodeURL(state, oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
 				if err != nil {
 					t.Fatal(err)
 				}
-				page = readAll(t, resp)
+				page := readAll(t, resp)
+				if form = signInForm(page, "zhangsan", "S3cure-pass!"); form == nil || form.Get("binding") == "" {
+					t.Fatalf("no sign-in form with a binding:\n%s", page)
+				}
+				return resp.Request.URL.String(), form
+			}
+			refused := func(b *http.Client, loginURL string, form url.Values, what string) {
+				t.Helper()
+				resp, err := b.PostForm(loginURL, form)
+				if err != nil {
+					t.Fatal(err)
+				}
+				page := readAll(t, resp)
 				if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "not opened in this browser") || strings.Contains(page, "<form") {
-					t.Fatalf("%s from another browser: HTTP %d, want 403 without a form:\n%s", name, resp.StatusCode, page)
+					t.Fatalf("%s: HTTP %d, want 403 without a form:\n%s", what, resp.StatusCode, page)
 				}
 			}
-			// A form whose binding is for another request fails too.
-			other := url.Values{"authRequestID": {form.Get("authRequestID")}, "binding": {form.Get("binding")[1:] + "A"},
-				"username": {"zhangsan"}, "password": {"S3cure-pass!"}}
-			if resp, err = attacker.PostForm(loginURL, other); err != nil {
-				t.Fatal(err)
+			state := oauth2.GenerateVerifier()
+			loginURL, form := open(attacker, state)
+			refused(victim, loginURL, form, "the whole form from another browser")
+			unbound := url.Values{}
+			for k, v := range form {
+				if k != "binding" {
+					unbound[k] = v
+				}
 			}
-			if readAll(t, resp); resp.StatusCode != http.StatusForbidden {
-				t.Fatalf("a changed binding: HTTP %d, want 403", resp.StatusCode)
+			refused(victim, loginURL, unbound, "the form without its binding from another browser")
+			refused(attacker, loginURL, unbound, "the form without its binding from its own browser")
+			// A binding is for one request: two forms open in one
+			// browser do not take each other's.
+			_, second := open(attacker, oauth2.GenerateVerifier())
+			swapped := url.Values{}
+			for k, v := range form {
+				swapped[k] = v
 			}
+			swapped.Set("binding", second.Get("binding"))
+			refused(attacker, loginURL, swapped, "the binding of another request")
 			// The refused posts left the request pending: the browser
 			// that opened the form still signs in with it.
-			if resp, err = attacker.PostForm(loginURL, form); err != nil {
+			resp, err := attacker.PostForm(loginURL, form)
+			if err != nil {
 				t.Fatal(err)
 			}
 			readAll(t, resp)
