@@ -131,7 +131,7 @@ func (s *Store) UpdateUser(ctx context.Context, instanceID, userID string, apply
 		// indexes (at 10^6 users, two more random pages written per
 		// update). PostgreSQL compares values itself (HOT updates).
 		cols := userValueColumns
-		if keys := userKeyValues(u); slices.Equal(keys, userKeyValues(cur)) {
+		if keys := userKeyValues(cur); slices.Equal(vals[len(vals)-len(keys):], keys) {
 			cols, vals = userDataColumns, vals[:len(vals)-len(keys)]
 		}
 		// The row is locked, so the version cannot have moved; the
